@@ -1,0 +1,106 @@
+"""All settings in one place: documented defaults, overridable by a TOML file and RAG_* variables.
+
+Precedence (last wins): the defaults below, then `rag.toml` in the working directory (or the
+file named by RAG_CONFIG), then environment variables named RAG_<FIELD> in upper case,
+e.g. RAG_LLM=/models/my.gguf or RAG_TOP_K=8.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+
+def _default_model_dir() -> Path:
+    # Outside the checkout so that fresh clones (and CI) reuse the assembled models.
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "rag" / "models"
+
+
+@dataclass(frozen=True)
+class Settings:
+    # --- where things live
+    index_dir: Path = Path("index")  # the persisted index (build output, not committed)
+    model_dir: Path = _default_model_dir()  # assembled models
+    prompts_dir: Path = Path(__file__).resolve().parent.parent / "prompts"
+
+    # --- models: a known name (see rag.models.KNOWN_MODELS), a local path, or for the LLM
+    # "hf:<repo>/<file.gguf>" (needs a network) or an OpenAI-compatible server URL in llm_endpoint.
+    llm: str = "qwen2.5-coder-1.5b-instruct-q4_k_m"
+    embedding_model: str = "multilingual-e5-small"
+    verify_hashes: bool = True  # refuse a model whose sha256 does not match its spec
+    llm_endpoint: str = ""  # e.g. http://127.0.0.1:8080/v1; empty means the in-process model
+
+    # --- chunking (measured in the embedding model's tokens)
+    chunk_tokens: int = 160
+    chunk_overlap_tokens: int = 24
+
+    # --- retrieval
+    top_k: int = 5  # passages returned by search
+    candidates: int = 30  # per retriever, before fusion
+    rrf_k: int = 60
+    approximate_above: int = 200_000  # vectors; above this an HNSW index replaces exact search
+    evidence_sentences: int = 6  # sentences put in the answering prompt
+
+    # --- generation
+    n_ctx: int = 2048
+    n_threads: int = 0  # 0 = all cores
+    max_answer_tokens: int = 200
+    temperature: float = 0.0
+    seed: int = 0
+    generation_timeout_s: float = 120.0
+    max_question_chars: int = 2000
+
+    # --- app
+    max_upload_mb: int = 20
+
+    @classmethod
+    def load(cls, config_file: str | Path | None = None, **overrides: Any) -> Settings:
+        """Defaults, then the TOML file, then RAG_* environment variables, then `overrides`."""
+        values: dict[str, Any] = {}
+        path = Path(config_file or os.environ.get("RAG_CONFIG", "rag.toml"))
+        if path.is_file():
+            try:
+                values.update(tomllib.loads(path.read_text(encoding="utf-8")))
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+                raise ConfigError(f"Cannot read settings file {path}: {e}") from e
+        elif config_file:
+            raise ConfigError(f"Settings file {path} does not exist.")
+        for f in fields(cls):
+            env = os.environ.get(f"RAG_{f.name.upper()}")
+            if env is not None:
+                values[f.name] = env
+        values.update(overrides)
+        return cls().with_values(values)
+
+    def with_values(self, values: dict[str, Any]) -> Settings:
+        """A copy with `values` applied, each converted to the field's type."""
+        known = {f.name: f for f in fields(self)}
+        converted: dict[str, Any] = {}
+        for name, value in values.items():
+            if name not in known:
+                raise ConfigError(
+                    f"Unknown setting {name!r}. Known settings: {', '.join(sorted(known))}."
+                )
+            converted[name] = _convert(name, value, type(getattr(self, name)))
+        return replace(self, **converted)
+
+
+def _convert(name: str, value: Any, kind: type) -> Any:
+    try:
+        if kind is bool and isinstance(value, str):
+            if value.lower() in {"1", "true", "yes", "on"}:
+                return True
+            if value.lower() in {"0", "false", "no", "off"}:
+                return False
+            raise ValueError(value)
+        if issubclass(kind, Path):
+            return Path(value).expanduser()
+        return kind(value)
+    except (TypeError, ValueError) as e:
+        raise ConfigError(f"Setting {name!r} must be a {kind.__name__}, got {value!r}.") from e
