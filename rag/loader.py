@@ -1,0 +1,302 @@
+"""Turn a file on disk into text, or say in plain words why it cannot be used."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import os
+import re
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf")
+
+# Leading bytes of formats people drop by mistake; a renamed one must not reach the index.
+_MAGIC = {
+    b"%PDF": "a PDF document",
+    b"PK\x03\x04": "a ZIP archive (e.g. .docx, .xlsx)",
+    b"\x89PNG": "a PNG image",
+    b"\xff\xd8\xff": "a JPEG image",
+    b"GIF8": "a GIF image",
+    b"\x7fELF": "an executable",
+    b"\x1f\x8b": "a gzip archive",
+    b"\xd0\xcf\x11\xe0": "an old Office document (.doc)",
+    b"Rar!": "a RAR archive",
+    b"7z\xbc\xaf": "a 7-Zip archive",
+}
+_BOMS = (  # UTF-32 first: its little-endian BOM starts with UTF-16's
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xef\xbb\xbf", "utf-8"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+)
+_ARABIC_LETTER = re.compile(r"[\u0621-\u064a]")
+_LATIN_LETTER = re.compile(r"[A-Za-z]")
+_HTML_START = re.compile(r"\s*(?:<!doctype\s+html|<html[\s>])", re.IGNORECASE)
+_META_CHARSET = re.compile(rb"<meta[^>]+charset=[\"']?([\w-]+)", re.IGNORECASE)
+
+
+class RejectedFile(Exception):
+    """A file that cannot be ingested; `str(error)` is the reason shown to the user."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class LoadedFile:
+    path: Path
+    sha256: str  # of the raw bytes, so that a re-saved but unchanged file is "unchanged"
+    text: str  # "\n" line ends; for HTML and PDF, paragraphs separated by a blank line
+    format: str  # "txt", "md", "html" or "pdf"
+
+
+class ArticleLoader:
+    """Reads .txt, .md, .html/.htm and .pdf files, checking content rather than trusting names."""
+
+    def __init__(self, max_bytes: int = 50 * 2**20) -> None:
+        self.max_bytes = max_bytes
+
+    def load(self, path: Path) -> LoadedFile:
+        path = Path(path)
+        suffix = path.suffix.lower()
+        try:
+            size = path.stat().st_size
+            if path.is_dir():
+                raise RejectedFile("is a folder, not a file")
+            if suffix not in SUPPORTED_SUFFIXES:
+                raise RejectedFile(
+                    f"unsupported file type {suffix or '(no extension)'} "
+                    f"(supported: {', '.join(SUPPORTED_SUFFIXES)})"
+                )
+            if size > self.max_bytes:
+                raise RejectedFile(self._too_large(size))
+            with path.open("rb") as f:
+                data = f.read(self.max_bytes + 1)  # bounded: the file may grow after stat()
+        except FileNotFoundError:
+            raise RejectedFile("file disappeared") from None
+        except PermissionError:
+            raise RejectedFile("cannot read the file (permission denied)") from None
+        except IsADirectoryError:
+            raise RejectedFile("is a folder, not a file") from None
+        if len(data) > self.max_bytes:
+            raise RejectedFile(self._too_large(len(data)))
+        if not data.strip():
+            raise RejectedFile("empty file")
+        digest = hashlib.sha256(data).hexdigest()
+        if suffix == ".pdf":
+            return LoadedFile(path, digest, _pdf_text(data), "pdf")
+        text = _decode(data, html=suffix in (".html", ".htm"))
+        if suffix in (".html", ".htm") or _HTML_START.match(text):
+            return LoadedFile(path, digest, _html_text(text), "html")
+        return LoadedFile(path, digest, text, suffix.lstrip("."))
+
+    def _too_large(self, size: int) -> str:
+        return f"file too large ({size / 2**20:.1f} MB, limit {self.max_bytes / 2**20:.0f} MB)"
+
+
+def iter_files(paths: list[Path]) -> list[Path]:
+    """Expand folders recursively (sorted, hidden entries skipped); other paths are kept as given.
+
+    A path that does not exist is kept too, so that the caller reports it instead of
+    silently ingesting less than the user asked for.
+    """
+    found: list[Path] = []
+    for path in map(Path, paths):
+        if not path.is_dir():
+            found.append(path)
+            continue
+        for root, dirs, files in os.walk(path):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            found.extend(Path(root) / f for f in sorted(files) if not f.startswith("."))
+    return list(dict.fromkeys(found))
+
+
+def _decode(data: bytes, html: bool = False) -> str:
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                text = data[len(bom) :].decode(encoding)
+            except UnicodeDecodeError:
+                raise RejectedFile(f"damaged {encoding.upper()} text (invalid bytes)") from None
+            return _checked_text(text)
+    _reject_binary(data)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = _decode_declared_html(data) if html else None
+        if text is None:
+            raise RejectedFile(_not_utf8_reason(data)) from None
+    return _checked_text(text)
+
+
+def _reject_binary(data: bytes) -> None:
+    for magic, kind in _MAGIC.items():
+        if data.startswith(magic):
+            raise RejectedFile(f"binary file (not text): looks like {kind}")
+    head = data[:8192]
+    if b"\x00" in head:
+        if _looks_like_bomless_utf16(head):
+            raise RejectedFile("binary file (not text), or UTF-16 without a BOM; save as UTF-8")
+        raise RejectedFile("binary file (not text)")
+
+
+def _looks_like_bomless_utf16(head: bytes) -> bool:
+    # UTF-16 puts the NUL of every ASCII character (spaces, digits) on the same side.
+    odd, even = head[1::2].count(0), head[0::2].count(0)
+    if min(odd, even) > 0:
+        return False
+    sample = head[: len(head) // 2 * 2].decode("utf-16-le" if odd else "utf-16-be", "replace")
+    return sum(ch.isprintable() or ch.isspace() for ch in sample) > 0.95 * len(sample)
+
+
+def _decode_declared_html(data: bytes) -> str | None:
+    # Old Arabic sites still serve windows-1256 and say so in <meta>; browsers honour it.
+    declared = _META_CHARSET.search(data[:4096])
+    if not declared:
+        return None
+    try:
+        return data.decode(declared.group(1).decode("ascii"))
+    except (LookupError, UnicodeDecodeError):
+        return None
+
+
+def _not_utf8_reason(data: bytes) -> str:
+    guess = data.decode("cp1256", errors="replace")
+    arabic, latin = len(_ARABIC_LETTER.findall(guess)), len(_LATIN_LETTER.findall(guess))
+    if arabic > latin:
+        return "not UTF-8 text (looks like windows-1256; save it as UTF-8)"
+    return "not UTF-8 text (probably windows-1252 or latin-1; save it as UTF-8)"
+
+
+def _checked_text(text: str) -> str:
+    text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
+    if not text.strip():
+        raise RejectedFile("empty file (only whitespace)")
+    controls = sum(1 for ch in text[:10000] if ord(ch) < 32 and ch not in "\n\t\f\v")
+    if controls > len(text[:10000]) * 0.05:
+        raise RejectedFile("binary file (not text)")
+    return text
+
+
+def _pdf_text(data: bytes) -> str:
+    if not data.startswith(b"%PDF"):
+        raise RejectedFile("not a PDF (the content does not start with %PDF)")
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise RejectedFile("PDF is password-protected")
+        pages = [(page.extract_text() or "").strip() for page in reader.pages]
+    except RejectedFile:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError) as e:
+        raise RejectedFile(f"damaged PDF ({e})") from None
+    text = "\n\n".join(p for p in pages if p)
+    if not text.strip():
+        raise RejectedFile("PDF has no text layer (scanned?)")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _html_text(html: str) -> str:
+    parser = _MainTextParser()
+    parser.feed(html)
+    parser.close()
+    text = parser.text()
+    if not text.strip():
+        raise RejectedFile("HTML page has no readable text")
+    return text
+
+
+class _MainTextParser(HTMLParser):
+    """Collects paragraphs outside page chrome; prefers <article>/<main> when the page has one."""
+
+    _SKIP = frozenset({
+        "script", "style", "noscript", "template", "svg", "nav", "header", "footer",
+        "aside", "form", "button", "select", "iframe"
+    })
+    _INVISIBLE = frozenset({"script", "style", "noscript", "template", "svg"})
+    _BLOCK = frozenset({
+        "p", "div", "br", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "tr",
+        "td", "th", "table", "blockquote", "pre", "section", "article", "main",
+        "figure", "figcaption", "dd", "dt", "hr", "address"
+    })
+    _MAIN = frozenset({"article", "main"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self._skip = 0
+        self._invisible = 0
+        self._main = 0
+        self._where = ""  # "h1", "title" or "" for the text currently being read
+        self._current: list[str] = []
+        self._paragraphs: list[tuple[str, bool]] = []  # (text, inside <article>/<main>)
+        self._h1: list[tuple[str, bool]] = []
+        self._h1_parts: list[str] = []
+        self._title = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._tag(tag, +1)
+
+    def handle_endtag(self, tag: str) -> None:
+        self._tag(tag, -1)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self._BLOCK:
+            self._flush()
+
+    def _tag(self, tag: str, step: int) -> None:
+        if tag in self._BLOCK or tag in self._SKIP or tag == "title":
+            self._flush()
+        if tag in self._SKIP:
+            self._skip = max(0, self._skip + step)
+        if tag in self._INVISIBLE:
+            self._invisible = max(0, self._invisible + step)
+        if tag in self._MAIN:
+            self._main = max(0, self._main + step)
+        if tag in ("h1", "title"):
+            if tag == "h1" and step < 0 and self._where == "h1":
+                self._h1.append((" ".join("".join(self._h1_parts).split()), self._main > 0))
+            self._where = tag if step > 0 else ""
+            self._h1_parts = []
+
+    def handle_data(self, data: str) -> None:
+        if self._invisible:
+            return
+        if self._where == "title":
+            self._title += data
+        elif self._where == "h1":
+            # An article's <h1> often sits in a <header>, which is otherwise chrome.
+            self._h1_parts.append(data)
+        if not self._skip and self._where != "title":
+            self._current.append(data)
+
+    def _flush(self) -> None:
+        text = " ".join("".join(self._current).split())
+        self._current = []
+        if text:
+            self._paragraphs.append((text, self._main > 0))
+
+    def text(self) -> str:
+        self._flush()
+        in_main = [t for t, main in self._paragraphs if main]
+        paragraphs = in_main if in_main else [t for t, _ in self._paragraphs]
+        headings = [t for t, main in self._h1 if main or not in_main]
+        title = next((h for h in headings if h), "") or _strip_site_name(self._title)
+        if title and (not paragraphs or paragraphs[0] != title):
+            paragraphs.insert(0, title)
+        return "\n\n".join(paragraphs)
+
+
+def _strip_site_name(title: str) -> str:
+    # "<headline> | <site>" and "<headline> - <site>": the headline is the longest part.
+    parts = re.split(r"\s+[|–—-]\s+", " ".join(title.split()))
+    return max(parts, key=len) if parts else ""
