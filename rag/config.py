@@ -56,8 +56,9 @@ class Settings:
     generation_timeout_s: float = 120.0
     max_question_chars: int = 2000
 
-    # --- app
-    max_upload_mb: int = 20
+    # --- ingestion and app limits
+    max_file_mb: int = 50  # larger files are rejected (per file, the rest still ingest)
+    max_upload_mb: int = 20  # per file uploaded through the app
 
     @classmethod
     def load(cls, config_file: str | Path | None = None, **overrides: Any) -> Settings:

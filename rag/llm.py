@@ -1,0 +1,104 @@
+"""The answer model: a local GGUF through llama-cpp-python, loaded once and shared."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from . import models
+from .config import Settings
+from .errors import ModelError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Generation:
+    """What one streamed completion did, filled in as it runs."""
+
+    completion_tokens: int = 0
+    first_token_s: float | None = None
+    total_s: float = 0.0
+    stopped: str = ""  # "stop", "length", "timeout", "cancelled"
+    text: str = ""
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+class LocalLLM:
+    """Chat completion with the GGUF's own chat template, streamed token by token.
+
+    llama.cpp keeps the KV cache of the previous prompt and re-evaluates only what differs,
+    so prompts that start with the same system message skip re-reading it.
+    """
+
+    def __init__(self, model_path: str, n_ctx: int = 2048, n_threads: int = 0, seed: int = 0,
+                 name: str = "") -> None:
+        import os
+
+        from llama_cpp import Llama
+
+        self.name = name or os.path.basename(model_path)
+        self.n_ctx = n_ctx
+        try:
+            if model_path.startswith("hf:"):  # users with a network: hf:<repo>/<file.gguf>
+                repo, _, filename = model_path[3:].rpartition("/")
+                self.llama = Llama.from_pretrained(repo, filename, n_ctx=n_ctx, seed=seed,
+                                                   n_threads=n_threads or None, verbose=False)
+            else:
+                self.llama = Llama(model_path=model_path, n_ctx=n_ctx, seed=seed,
+                                   n_threads=n_threads or None, verbose=False)
+        except Exception as e:  # noqa: BLE001 - llama.cpp raises plain ValueError/RuntimeError
+            raise ModelError(f"Cannot load the language model {model_path}: {e}. "
+                             f"Check it with: rag models") from e
+        self.seed = seed
+        self._lock = threading.Lock()  # one llama.cpp context serves one request at a time
+
+    @classmethod
+    def from_settings(cls, settings: Settings, name: str | None = None) -> LocalLLM:
+        name = name or settings.llm
+        path = name if name.startswith("hf:") else str(models.llm_path(settings, name))
+        return cls(path, n_ctx=settings.n_ctx, n_threads=settings.n_threads, seed=settings.seed,
+                   name=name)
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def stream(self, messages: list[dict[str, str]], max_tokens: int, temperature: float = 0.0,
+               timeout_s: float = 120.0, cancel: threading.Event | None = None,
+               info: Generation | None = None) -> Iterator[str]:
+        """Yield the answer's text pieces. `info` is filled with token counts and timings."""
+        info = info if info is not None else Generation()
+        started = time.perf_counter()
+        with self._lock:
+            waited = time.perf_counter() - started
+            chunks = self.llama.create_chat_completion(
+                messages=messages, max_tokens=max_tokens, temperature=temperature,
+                seed=self.seed, stream=True)
+            try:
+                for chunk in chunks:
+                    choice = chunk["choices"][0]
+                    piece = choice.get("delta", {}).get("content") or ""
+                    if piece:
+                        if info.first_token_s is None:
+                            info.first_token_s = time.perf_counter() - started
+                        info.completion_tokens += 1
+                        info.text += piece
+                        yield piece
+                    if choice.get("finish_reason"):
+                        info.stopped = choice["finish_reason"]
+                    if cancel is not None and cancel.is_set():
+                        info.stopped = "cancelled"
+                        break
+                    if time.perf_counter() - started > timeout_s:
+                        info.stopped = "timeout"
+                        break
+            finally:
+                chunks.close()  # stops llama.cpp from generating the rest
+                info.total_s = time.perf_counter() - started
+                info.timings["queue_wait"] = waited
+
+    def complete(self, messages: list[dict[str, str]], max_tokens: int, **kwargs) -> str:
+        return "".join(self.stream(messages, max_tokens, **kwargs))
