@@ -267,6 +267,61 @@ def _stream_answer(assistant, question: str, history: list[tuple[str, str]]):
     return answer
 
 
+# ---------------------------------------------------------------------------------- evaluation
+
+
+@cli.command("eval")
+@click.argument("questions")
+@click.option("--baseline", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="An earlier report (JSON): fail when a metric falls beyond its tolerance.")
+@click.option("--retrieval-only", is_flag=True, help="Measure retrieval only (no language model).")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Run N questions only.")
+@click.option("--sample-seed", type=int, default=None,
+              help="Pick the --limit questions at random with this seed (default: the first N; "
+                   "for XQuAD seed 0).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="reports",
+              show_default=True, help="Where the JSON report and Markdown summary go.")
+@click.option("-k", "k", type=click.IntRange(min=1), default=5, show_default=True,
+              help="Passages searched for the retrieval metrics.")
+@click.option("--xquad-dir", type=click.Path(file_okay=False), default="../shared/benchmarks/xquad",
+              show_default=True, help="Folder with xquad.ar.json and xquad.en.json.")
+@click.pass_obj
+@friendly_errors
+def eval_cmd(settings: Settings, questions: str, baseline: str | None, retrieval_only: bool,
+             limit: int | None, sample_seed: int | None, out_dir: str, k: int,
+             xquad_dir: str) -> None:
+    """Run QUESTIONS (a .jsonl/.yaml set, or xquad-ar / xquad-en) and report the metrics."""
+    from . import evaluate
+    from .assistant import Assistant
+
+    name, items = evaluate.load_question_set(questions, xquad_dir, limit, sample_seed)
+    progress = TqdmProgress(unit="item")
+    try:
+        if questions in evaluate.XQUAD_SETS:  # its own index, next to the main one
+            assistant = Assistant(evaluate.xquad_settings(settings))
+            evaluate.ingest_xquad(assistant, xquad_dir, progress)
+        else:
+            assistant = Assistant(settings)
+        report = evaluate.evaluate(assistant, items, retrieval_only, k, progress, name=name)
+    finally:
+        progress.close()
+    json_path, md_path = evaluate.write_report(report, out_dir)
+    click.echo(md_path.read_text(encoding="utf-8"))
+    click.echo(f"Report: {json_path}")
+    if baseline is None:
+        return
+    old = evaluate.Report.load(baseline)
+    problems = evaluate.compare(report, old)
+    if problems:
+        click.secho(f"Regression against {baseline}:", fg="red", bold=True, err=True)
+        for problem in problems:
+            click.secho(f"  {problem}", fg="red", err=True)
+        sys.exit(1)
+    for line in evaluate.newly_failing(report, old):
+        click.secho(f"  within tolerance: {line}", fg="yellow")
+    click.secho(f"No regression against {baseline}.", fg="green")
+
+
 def main() -> None:
     cli(prog_name="rag")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ def _default_model_dir() -> Path:
 class Settings:
     # --- where things live
     index_dir: Path = Path("index")  # the persisted index (build output, not committed)
-    model_dir: Path = _default_model_dir()  # assembled models
+    model_dir: Path = field(default_factory=_default_model_dir)  # assembled models
     prompts_dir: Path = Path(__file__).resolve().parent.parent / "prompts"
 
     # --- models: a known name (see rag.models.KNOWN_MODELS), a local path, or for the LLM

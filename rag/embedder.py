@@ -27,12 +27,12 @@ class Embedder:
 
         try:
             self.model = SentenceTransformer(model_path, device="cpu")
-        except Exception as e:  # noqa: BLE001 - any load failure is one actionable message
+        except Exception as e:
             raise ModelError(f"Cannot load the embedding model {model_path!r}: {e}. "
                              f"Run: {models.FIX_COMMAND}") from e
         self.model_id = model_path
         self.batch_size = batch_size
-        self.dim = int(self.model.get_sentence_embedding_dimension())
+        self.dim = int(self.model.get_embedding_dimension())
         self.max_tokens = int(self.model.max_seq_length)
         self.tokenizer = self.model.tokenizer
         self._lock = threading.Lock()  # torch modules are not safe to call from many threads

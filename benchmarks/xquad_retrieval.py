@@ -1,0 +1,200 @@
+"""Retrieval quality on XQuAD-ar: BM25, dense, and hybrid, for Arabic and English questions.
+
+The 240 Arabic XQuAD paragraphs are the corpus (one document each, chunked as ingestion
+would); the 1,190 questions are asked in Arabic (AR->AR) and in English (EN->AR, same ids).
+A hit is the gold paragraph among the top results. Also measured: query latency (embed +
+dense + BM25 + fusion) and how often the evidence sentences contain the gold answer.
+
+    .venv/bin/python benchmarks/xquad_retrieval.py --json reports/xquad_retrieval.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from rag.config import Settings
+from rag.embedder import Embedder
+from rag.evidence import EvidenceSelector
+from rag.retriever import HybridRetriever, rrf
+from rag.store import IndexData, build_vector_index
+from rag.types import Chunk, Document, Passage
+
+XQUAD = Path("/work/shared/benchmarks/xquad")
+MODEL = Path.home() / ".cache/rag/models/multilingual-e5-small"
+EVIDENCE_N = (3, 4, 6)
+
+
+def load_xquad(folder: Path) -> tuple[list[Document], list[dict]]:
+    ar = json.loads((folder / "xquad.ar.json").read_text(encoding="utf-8"))["data"]
+    en = json.loads((folder / "xquad.en.json").read_text(encoding="utf-8"))["data"]
+    english = {q["id"]: q["question"] for a in en for p in a["paragraphs"] for q in p["qas"]}
+    documents, questions = [], []
+    for article in ar:
+        for paragraph in article["paragraphs"]:
+            doc = Document(doc_id=f"xquad-{len(documents)}", source_file="xquad.ar.json",
+                           title=article["title"], text=paragraph["context"])
+            for qa in paragraph["qas"]:
+                answer = qa["answers"][0]
+                questions.append({"id": qa["id"], "ar": qa["question"], "en": english[qa["id"]],
+                                  "doc_id": doc.doc_id, "answer_start": answer["answer_start"],
+                                  "answer_end": answer["answer_start"] + len(answer["text"])})
+            documents.append(doc)
+    return documents, questions
+
+
+def chunk_documents(documents: list[Document], embedder: Embedder,
+                    settings: Settings) -> tuple[list[Chunk], str]:
+    try:
+        from rag.chunker import Chunker
+    except ImportError:
+        chunks = [Chunk(i, d.doc_id, d.text, 0, len(d.text), 0) for i, d in enumerate(documents)]
+        return chunks, "one chunk per paragraph (rag.chunker not available)"
+    chunker = Chunker(embedder.count_tokens, settings.chunk_tokens, settings.chunk_overlap_tokens)
+    chunks: list[Chunk] = []
+    for doc in documents:
+        chunks += chunker.split(doc, len(chunks))
+    return chunks, (f"rag.chunker.Chunker ({settings.chunk_tokens} tokens, "
+                    f"{settings.chunk_overlap_tokens} overlap)")
+
+
+def build_index(documents: list[Document], chunks: list[Chunk], embedder: Embedder,
+                settings: Settings) -> IndexData:
+    embeddings = embedder.embed_passages([c.text for c in chunks])
+    return IndexData(manifest={}, documents={d.doc_id: d for d in documents}, chunks=chunks,
+                     embeddings=embeddings,
+                     vectors=build_vector_index(embeddings, settings.approximate_above),
+                     version="xquad")
+
+
+def doc_ranking(rows: list[int], index: IndexData) -> list[str]:
+    """Documents in the order their first chunk appears."""
+    return list(dict.fromkeys(index.chunks[r].doc_id for r in rows))
+
+
+def rank_metrics(rankings: list[list[str]], gold: list[str]) -> dict[str, float]:
+    ranks = [r.index(g) + 1 if g in r else None for r, g in zip(rankings, gold, strict=True)]
+    n = len(ranks)
+    return {"recall@1": sum(r == 1 for r in ranks) / n,
+            "recall@5": sum(r is not None and r <= 5 for r in ranks) / n,
+            "mrr": sum(1 / r for r in ranks if r) / n}
+
+
+def contains_answer(evidence: list, question: dict) -> bool:
+    return any(e.passage.document.doc_id == question["doc_id"]
+               and e.start <= question["answer_start"] and question["answer_end"] <= e.end
+               for e in evidence)
+
+
+def run_language(lang: str, questions: list[dict], retriever: HybridRetriever,
+                 selector: EvidenceSelector, top_k: int) -> dict:
+    index = retriever.index
+    runs: dict[str, list[list[str]]] = {"bm25": [], "dense": [], "rrf": [], "hybrid": []}
+    latency, evidence_latency = [], []
+    evidence_hits = {n: 0 for n in EVIDENCE_N}
+    evidence_tokens = []
+    for q in questions:
+        retriever.last_timings = {}
+        candidates = retriever.candidates(q[lang])
+        started = time.perf_counter()
+        passages = retriever.fuse(candidates, retriever.settings.candidates)
+        retriever.last_timings["fusion"] = time.perf_counter() - started
+        latency.append(sum(retriever.last_timings.values()))
+        lexical = candidates.lexical if candidates.arabic_share > 0 else \
+            retriever.lexical.search(q[lang], retriever.settings.candidates)
+        plain_rrf = rrf([(candidates.dense, 1.0), (lexical, 1.0)], retriever.settings.rrf_k)
+        runs["rrf"].append(doc_ranking(sorted(plain_rrf, key=lambda r: (-plain_rrf[r], r)),
+                                       index))
+        runs["bm25"].append(doc_ranking([r for r, _ in lexical], index))
+        runs["dense"].append(doc_ranking([r for r, _ in candidates.dense], index))
+        runs["hybrid"].append(doc_ranking([p.chunk.chunk_id for p in passages], index))
+        top: list[Passage] = passages[:top_k]
+        selector._cache.clear()  # measure the cold cost: every sentence embedded afresh
+        started = time.perf_counter()
+        chosen = selector.select(q[lang], top, max(EVIDENCE_N), candidates.query_vector)
+        evidence_latency.append(time.perf_counter() - started)
+        evidence_tokens.append(sum(selector.embedder.count_tokens(e.text) for e in chosen))
+        for n in EVIDENCE_N:
+            picked = chosen if n == max(EVIDENCE_N) else \
+                selector.select(q[lang], top, n, candidates.query_vector)
+            evidence_hits[n] += contains_answer(picked, q)
+    gold = [q["doc_id"] for q in questions]
+    ms = np.array(latency) * 1000
+    ev_ms = np.array(evidence_latency) * 1000
+    return {
+        "questions": len(questions),
+        "retrievers": {name: rank_metrics(r, gold) for name, r in runs.items()},
+        "latency_ms": {"p50": float(np.percentile(ms, 50)), "p95": float(np.percentile(ms, 95))},
+        "evidence": {f"answer_sentence_recall@{n}": hits / len(questions)
+                     for n, hits in evidence_hits.items()}
+        | {"latency_ms_p50": float(np.percentile(ev_ms, 50)),
+           "latency_ms_p95": float(np.percentile(ev_ms, 95)),
+           "tokens_mean": float(np.mean(evidence_tokens)),
+           "tokens_max": int(np.max(evidence_tokens))},
+    }
+
+
+def print_table(results: dict) -> None:
+    print(f"\nCorpus: {results['documents']} paragraphs, {results['chunks']} chunks "
+          f"({results['chunking']}); model {results['model']}")
+    print(f"{'':8} {'retriever':9} {'R@1':>6} {'R@5':>6} {'MRR':>6}")
+    for lang, res in results["languages"].items():
+        for name, m in res["retrievers"].items():
+            print(f"{lang:8} {name:9} {m['recall@1']:6.3f} {m['recall@5']:6.3f} {m['mrr']:6.3f}")
+    print()
+    for lang, res in results["languages"].items():
+        ev = res["evidence"]
+        recall = "  ".join(f"@{n} {ev[f'answer_sentence_recall@{n}']:.3f}" for n in EVIDENCE_N)
+        print(f"{lang:8} n={res['questions']}  query latency p50 {res['latency_ms']['p50']:.1f} "
+              f"ms, p95 {res['latency_ms']['p95']:.1f} ms")
+        print(f"{'':8} evidence answer-sentence recall {recall}; adds p50 "
+              f"{ev['latency_ms_p50']:.1f} ms, p95 {ev['latency_ms_p95']:.1f} ms (cold); "
+              f"{ev['tokens_mean']:.0f} tokens mean, {ev['tokens_max']} max")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--limit", type=int, default=0, help="sample this many questions")
+    parser.add_argument("--sample-seed", type=int, default=0)
+    parser.add_argument("--json", type=Path, help="write the results here")
+    parser.add_argument("--model", type=Path, default=MODEL)
+    parser.add_argument("--data", type=Path, default=XQUAD)
+    args = parser.parse_args()
+
+    settings = Settings()
+    documents, questions = load_xquad(args.data)
+    if args.limit and args.limit < len(questions):
+        questions = random.Random(args.sample_seed).sample(questions, args.limit)
+    embedder = Embedder(str(args.model))
+    started = time.perf_counter()
+    chunks, chunking = chunk_documents(documents, embedder, settings)
+    index = build_index(documents, chunks, embedder, settings)
+    indexing = time.perf_counter() - started
+    retriever = HybridRetriever(index, embedder, settings)
+    retriever.lexical  # noqa: B018 - build BM25 before the timed queries
+    selector = EvidenceSelector(embedder)
+    for q in questions[:5]:  # warm up the model's first calls
+        retriever.search(q["ar"])
+    results = {"model": str(args.model), "documents": len(documents), "chunks": len(chunks),
+               "chunking": chunking, "indexing_seconds": indexing, "top_k": settings.top_k,
+               "languages": {}}
+    for lang in ("ar", "en"):
+        name = f"{lang.upper()}->AR"
+        results["languages"][name] = run_language(lang, questions, retriever, selector,
+                                                  settings.top_k)
+    print_table(results)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=1, ensure_ascii=False), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,89 @@
+"""Arabic text for search: one normalized form for matching, and tokens for BM25.
+
+News text spells the same word several ways (with or without hamza on the alef, with or
+without diacritics, ة or ه at the end, Arabic-Indic or ASCII digits, a foreign "g" written
+غ or ج). Search compares normalized forms; what the user sees keeps the original text.
+The choices below were measured on XQuAD-ar (benchmarks/xquad_retrieval.py).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Tashkeel (fatha .. sukun, maddah and hamza marks), the superscript (dagger) alef, and the
+# Quranic annotation marks: none of them changes which word is meant in news text.
+_DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06dc\u06df-\u06e8\u06ea-\u06ed]")
+
+_FOLD = str.maketrans({
+    "\u0640": None,  # tatweel: pure typography
+    "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا",  # hamza/madda/wasla on alef are written inconsistently
+    "ى": "ي",  # alef maqsura vs ya at word end: a frequent spelling variation (Egyptian usage)
+    "ة": "ه",  # ta marbuta is often typed as ha
+    "ک": "ك", "ی": "ي", "ۀ": "ه",  # Persian keyboard letters that NFKC leaves alone
+    **{chr(0x0660 + i): str(i) for i in range(10)},  # Arabic-Indic digits
+    **{chr(0x06F0 + i): str(i) for i in range(10)},  # Persian digits
+})
+
+# Arabic writers render a foreign "g" as غ, ج, ك, or the non-standard گ / ڨ / ڭ
+# (شويغو / شويجو, بيونغ يانغ / بيونج يانج). Folding these in the index would merge real
+# words (غرب "west" / جرب "tried"), so the variants are only tried at query time (g_variants).
+_G_LETTERS = "غجگڨڭ"
+_G_VARIANT_LETTERS = "غج"  # the two spellings that occur in practice in Arabic news
+
+_TOKEN = re.compile(r"\w+")
+
+# Light stemming after Larkey et al., "light10" (SIGIR 2002): strip the conjunction و, the
+# definite article and its prefixed forms, then one common suffix - but only while a stem
+# long enough to stay distinctive remains.
+_ARTICLES = ("وال", "بال", "كال", "فال", "لل", "ال")
+_SUFFIXES = ("ها", "ان", "ات", "ون", "ين", "يه", "ه", "ي")  # ة is already ه after folding
+_ARABIC_LETTER = re.compile("[\u0621-\u064a]")
+
+
+def normalize(text: str) -> str:
+    """The form search compares: no diacritics or tatweel, one alef, ASCII digits, lowercase."""
+    text = unicodedata.normalize("NFKC", text)  # presentation forms (ﻻ, ﷲ) to plain letters
+    text = _DIACRITICS.sub("", text)
+    return text.translate(_FOLD).lower()
+
+
+def light_stem(token: str) -> str:
+    """Strip one prefix group and one suffix from an Arabic token (light10); others unchanged."""
+    if not _ARABIC_LETTER.match(token):
+        return token
+    if token.startswith("و") and len(token) > 3:
+        token = token[1:]
+    for prefix in _ARTICLES:
+        if token.startswith(prefix) and len(token) - len(prefix) >= 2:
+            token = token[len(prefix):]
+            break
+    if len(token) > 2:
+        for suffix in _SUFFIXES:
+            if token.endswith(suffix) and len(token) - len(suffix) >= 2:
+                token = token[: -len(suffix)]
+                break
+    return token
+
+
+def tokenize(text: str, stem: bool = True) -> list[str]:
+    """BM25 tokens: normalized words (light-stemmed if `stem`) of two characters or more."""
+    words = _TOKEN.findall(normalize(text))
+    if stem:
+        words = [light_stem(w) for w in words]
+    return [w for w in words if len(w) >= 2]
+
+
+def g_variants(token: str) -> list[str]:
+    """Spellings of `token` with its foreign-"g" letters swapped (غ <-> ج; گ ڨ ڭ -> both).
+
+    Each g-letter in the token is replaced by every variant letter, so a token with two of
+    them (بيونغيانغ) yields all combinations; the token itself is not included.
+    """
+    positions = [i for i, ch in enumerate(token) if ch in _G_LETTERS]
+    if not positions or len(positions) > 3:  # more than 3 would be a combinatorial guess
+        return []
+    out = [token]
+    for i in positions:
+        out = [v[:i] + letter + v[i + 1:] for v in out for letter in _G_VARIANT_LETTERS]
+    return sorted(set(out) - {token})

@@ -1,0 +1,61 @@
+"""BM25 over chunk texts (bm25s), with Arabic normalization and light stemming."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+
+import bm25s
+import numpy as np
+
+from .arabic import g_variants, tokenize
+
+log = logging.getLogger(__name__)
+
+MAX_QUERY_TOKENS = 256  # a pasted article as a "question" is cut here; BM25 needs no more
+
+
+class LexicalIndex:
+    """A BM25 index over a list of texts; `search` returns (row, score) pairs, best first."""
+
+    def __init__(self, texts: Sequence[str], tokenizer: Callable[[str], list[str]] = tokenize,
+                 k1: float = 1.2, b: float = 0.75, variant_weight: float = 0.5) -> None:
+        self.tokenizer = tokenizer
+        self.size = len(texts)
+        # Another spelling of a foreign name (شويغو / شويجو) counts, but less than the
+        # spelling asked for: the swap can also turn one real word into another (غرب, جرب).
+        self.variant_weight = variant_weight
+        self._bm25: bm25s.BM25 | None = None
+        self._vocab: dict[str, int] = {}
+        corpus = [tokenizer(t) for t in texts]
+        if not any(corpus):
+            return  # nothing to match: every search returns []
+        self._bm25 = bm25s.BM25(k1=k1, b=b, method="lucene")
+        self._bm25.index(corpus, show_progress=False)
+        self._vocab = {t: i for t, i in self._bm25.vocab_dict.items() if t}
+
+    def query_terms(self, query: str) -> tuple[list[int], list[int]]:
+        """Vocabulary ids of the query's tokens, and of their known غ/ج spelling variants."""
+        direct, variants = [], []
+        for token in self.tokenizer(query)[:MAX_QUERY_TOKENS]:
+            if token in self._vocab:
+                direct.append(self._vocab[token])
+            if self.variant_weight > 0:
+                variants.extend(self._vocab[v] for v in g_variants(token) if v in self._vocab)
+        return direct, variants
+
+    def search(self, query: str, k: int) -> list[tuple[int, float]]:
+        if self._bm25 is None or k <= 0:
+            return []
+        direct, variants = self.query_terms(query)
+        if not direct and not variants:
+            return []
+        scores = np.zeros(self.size, dtype=np.float32)
+        if direct:
+            scores += self._bm25.get_scores_from_ids(direct)
+        if variants:
+            scores += self.variant_weight * self._bm25.get_scores_from_ids(variants)
+        k = min(k, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(int(i), float(scores[i])) for i in top if scores[i] > 0]

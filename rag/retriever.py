@@ -1,0 +1,173 @@
+"""Hybrid retrieval: dense (e5 + FAISS) and BM25 candidates, fused into one ranked list."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from .arabic import normalize
+from .config import Settings
+from .embedder import Embedder
+from .errors import QueryError
+from .language import script_counts
+from .lexical import LexicalIndex
+from .store import IndexData
+from .types import Passage
+
+log = logging.getLogger(__name__)
+
+# The model truncates at its max tokens anyway; cutting characters first keeps a pasted
+# book from being tokenized whole. No tokenizer we use averages over 8 characters a token.
+CHARS_PER_TOKEN_BOUND = 8
+
+Hits = list[tuple[int, float]]  # (row, score), best first
+
+
+@dataclass
+class Candidates:
+    """Each retriever's own ranked list for one query."""
+
+    dense: Hits
+    lexical: Hits
+    arabic_share: float  # of the query's letters; scales the BM25 weight
+    query_vector: np.ndarray  # reusable by EvidenceSelector.select
+
+
+def arabic_share(query: str) -> float:
+    """Share of the query's Arabic and Latin letters that are Arabic (0.0 with neither)."""
+    counts = script_counts(query)
+    arabic, latin = counts.get("ARABIC", 0), counts.get("LATIN", 0)
+    return arabic / (arabic + latin) if arabic else 0.0
+
+
+def rrf(ranked: list[tuple[Hits, float]], rrf_k: int) -> dict[int, float]:
+    """Weighted reciprocal rank fusion: sum of weight / (rrf_k + rank) over the lists."""
+    fused: dict[int, float] = {}
+    for hits, weight in ranked:
+        for rank, (row, _) in enumerate(hits, start=1):
+            fused[row] = fused.get(row, 0.0) + weight / (rrf_k + rank)
+    return fused
+
+
+def convex(ranked: list[tuple[Hits, float]]) -> dict[int, float]:
+    """Weighted sum of min-max normalized scores; a row missing from a list scores 0 there.
+
+    Unlike RRF this keeps how far apart the scores are: a BM25 hit on a rare name that
+    towers over the rest counts for more than a near tie.
+    """
+    fused: dict[int, float] = {}
+    for hits, weight in ranked:
+        if not hits or weight <= 0:
+            continue
+        scores = [s for _, s in hits]
+        low, span = min(scores), max(scores) - min(scores)
+        for row, score in hits:
+            value = (score - low) / span if span > 0 else 1.0
+            fused[row] = fused.get(row, 0.0) + weight * value
+    return fused
+
+
+class HybridRetriever:
+    """Finds the chunks of an index that best answer a query.
+
+    Dense and BM25 scores are min-max normalized and mixed, `dense_weight` to the rest
+    (`fusion="rrf"` gives plain reciprocal rank fusion instead, for comparison). BM25 matches
+    Arabic surface forms, so its weight scales with the share of Arabic letters in the query:
+    for an English question over Arabic news it matches little beyond a few Latin names, and
+    min-max normalization would inflate those weak matches (measured on XQuAD, see
+    benchmarks/xquad_retrieval.py).
+    """
+
+    def __init__(self, index: IndexData, embedder: Embedder, settings: Settings,
+                 dense_weight: float = 0.6, fusion: str = "convex") -> None:
+        if fusion not in ("convex", "rrf"):
+            raise ValueError(f"fusion must be 'convex' or 'rrf', not {fusion!r}")
+        self.index = index
+        self.embedder = embedder
+        self.settings = settings
+        self.dense_weight = dense_weight
+        self.fusion = fusion
+        self.last_timings: dict[str, float] = {}  # seconds per stage of the last search
+        self._lexical: LexicalIndex | None = None
+        self._lexical_for: tuple[IndexData, str] | None = None
+
+    @property
+    def lexical(self) -> LexicalIndex:
+        """The BM25 index of `self.index`, built once per index version."""
+        if self._lexical is None or self._lexical_for is None or \
+                self._lexical_for[0] is not self.index or \
+                self._lexical_for[1] != self.index.version:
+            started = time.perf_counter()
+            self._lexical = LexicalIndex([c.text for c in self.index.chunks])
+            self._lexical_for = (self.index, self.index.version)
+            log.info("BM25 index over %d chunks built in %.2fs", self.index.size,
+                     time.perf_counter() - started)
+        return self._lexical
+
+    def search(self, query: str, k: int | None = None) -> list[Passage]:
+        """The `k` (default settings.top_k) best distinct chunks for `query`, ranks 1..k."""
+        k = self.settings.top_k if k is None else k
+        if not isinstance(query, str) or not query.strip():
+            raise QueryError("The search query is empty. Type a question or some keywords.")
+        self.last_timings = {}
+        if k <= 0 or self.index.size == 0:
+            return []
+        candidates = self.candidates(query)
+        started = time.perf_counter()
+        passages = self.fuse(candidates, k)
+        self.last_timings["fusion"] = time.perf_counter() - started
+        return passages
+
+    def candidates(self, query: str, query_vector: np.ndarray | None = None) -> Candidates:
+        """Top `settings.candidates` rows from each retriever (timed in `last_timings`)."""
+        n = self.settings.candidates
+        started = time.perf_counter()
+        if query_vector is None:
+            limit = self.embedder.max_tokens * CHARS_PER_TOKEN_BOUND
+            query_vector = self.embedder.embed_query(query[:limit])
+        embedded = time.perf_counter()
+        dense = self.dense_search(query_vector, n)
+        searched = time.perf_counter()
+        share = arabic_share(query)
+        lexical = self.lexical.search(query, n) if share > 0 else []
+        done = time.perf_counter()
+        self.last_timings.update(embed=embedded - started, dense=searched - embedded,
+                                 lexical=done - searched)
+        return Candidates(dense, lexical, share, query_vector)
+
+    def dense_search(self, query_vector: np.ndarray, n: int) -> Hits:
+        if self.index.vectors is None or self.index.vectors.ntotal == 0:
+            return []
+        q = np.ascontiguousarray(query_vector, dtype=np.float32).reshape(1, -1)
+        scores, rows = self.index.vectors.search(q, min(n, self.index.vectors.ntotal))
+        return [(int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=True) if r >= 0]
+
+    def fuse(self, candidates: Candidates, k: int) -> list[Passage]:
+        """The fused ranking's top `k` chunks with distinct texts."""
+        if self.fusion == "rrf":
+            fused = rrf([(candidates.dense, 1.0), (candidates.lexical, 1.0)],
+                        self.settings.rrf_k)
+        else:
+            lexical_weight = (1.0 - self.dense_weight) * candidates.arabic_share
+            fused = convex([(candidates.dense, self.dense_weight),
+                            (candidates.lexical, lexical_weight)])
+        dense = dict(candidates.dense)
+        lexical = dict(candidates.lexical)
+        passages: list[Passage] = []
+        seen: set[str] = set()
+        for row in sorted(fused, key=lambda r: (-fused[r], r)):
+            chunk = self.index.chunks[row]
+            # The same wire story is often filed twice; one copy is enough for the answer.
+            key = " ".join(normalize(chunk.text).split())
+            if key in seen:
+                continue
+            seen.add(key)
+            passages.append(Passage(chunk=chunk, document=self.index.documents[chunk.doc_id],
+                                    score=fused[row], dense_score=dense.get(row),
+                                    lexical_score=lexical.get(row), rank=len(passages) + 1))
+            if len(passages) == k:
+                break
+        return passages

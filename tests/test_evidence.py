@@ -1,0 +1,140 @@
+"""Evidence sentences: document offsets, stable numbering, merged fragments, size bound."""
+
+from __future__ import annotations
+
+import hashlib
+from itertools import pairwise
+
+import numpy as np
+import pytest
+
+from rag.arabic import tokenize
+from rag.evidence import MIN_SENTENCE_CHARS, EvidenceSelector
+from rag.types import Chunk, Document, Passage
+
+
+class FakeEmbedder:
+    """Deterministic hashed bag of words with the Embedder interface: fast, no model."""
+
+    dim = 64
+    max_tokens = 512
+
+    def __init__(self) -> None:
+        self.embedded: list[str] = []
+
+    def _vector(self, text: str) -> np.ndarray:
+        v = np.zeros(self.dim, dtype=np.float32)
+        for token in tokenize(text):
+            v[int(hashlib.md5(token.encode()).hexdigest(), 16) % self.dim] += 1.0
+        norm = np.linalg.norm(v)
+        return v / norm if norm else v
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        self.embedded += texts
+        return np.array([self._vector(t) for t in texts], dtype=np.float32).reshape(-1, self.dim)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._vector(text)
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
+
+DOC_A = ("عنوان الخبر\n"
+         "القاهرة (رويترز) - أعلنت وزارة الصحة المصرية اليوم افتتاح مستشفى جديد في حي المعادي. "
+         "وقال الوزير: "
+         "إن المستشفى يضم مئتي سرير ويخدم نصف مليون مواطن. "
+         "وتبلغ تكلفة المشروع نحو ثلاثة مليارات جنيه بحسب البيان الرسمي للوزارة. "
+         "ومن المنتظر أن يبدأ استقبال المرضى مطلع الشهر المقبل؟ نعم.")
+DOC_B = ("ارتفعت أسعار النفط العالمية بعد قرار أوبك خفض الإنتاج بمليون برميل يوميا. "
+         "وقال محللون إن الأسعار قد تواصل الصعود خلال الأسابيع المقبلة بسبب نقص الإمدادات.")
+
+
+def passage(doc: Document, start: int, end: int, rank: int, chunk_id: int = 0) -> Passage:
+    chunk = Chunk(chunk_id=chunk_id, doc_id=doc.doc_id, text=doc.text[start:end], start=start,
+                  end=end, paragraph=0)
+    return Passage(chunk=chunk, document=doc, score=1.0 / rank, rank=rank)
+
+
+@pytest.fixture
+def docs() -> tuple[Document, Document]:
+    return (Document(doc_id="a", source_file="a.txt", title="a", text=DOC_A),
+            Document(doc_id="b", source_file="b.txt", title="b", text=DOC_B))
+
+
+def test_offsets_point_into_the_document(docs):
+    a, b = docs
+    # a chunk that starts mid-document, so chunk offsets must be added
+    passages = [passage(b, 0, len(b.text), 1, 1), passage(a, 12, len(a.text), 2, 0)]
+    evidence = EvidenceSelector(FakeEmbedder()).select("كم سريرا في المستشفى الجديد؟",
+                                                       passages, 6)
+    assert evidence
+    for e in evidence:
+        assert e.passage.document.text[e.start:e.end] == e.text
+        assert e.text == e.text.strip()
+
+
+def test_numbering_is_stable_by_passage_rank_then_position(docs):
+    a, b = docs
+    passages = [passage(b, 0, len(b.text), 1, 1), passage(a, 0, len(a.text), 2, 0)]
+    selector = EvidenceSelector(FakeEmbedder())
+    evidence = selector.select("كم سريرا يضم المستشفى وما سعر النفط؟", passages, 4)
+    assert [e.number for e in evidence] == list(range(1, len(evidence) + 1))
+    order = [(e.passage.rank, e.start) for e in evidence]
+    assert order == sorted(order)
+    again = selector.select("كم سريرا يضم المستشفى وما سعر النفط؟", passages, 4)
+    assert [(e.number, e.start) for e in again] == [(e.number, e.start) for e in evidence]
+
+
+def test_best_sentence_is_chosen(docs):
+    a, _ = docs
+    evidence = EvidenceSelector(FakeEmbedder()).select(
+        "كم تبلغ تكلفة المشروع؟", [passage(a, 0, len(a.text), 1)], 1)
+    assert len(evidence) == 1 and "تكلفة المشروع" in evidence[0].text
+
+
+def test_short_fragments_are_merged(docs):
+    a, _ = docs
+    evidence = EvidenceSelector(FakeEmbedder()).select(
+        "ماذا قال الوزير عن المستشفى", [passage(a, 0, len(a.text), 1)], 10)
+    assert all(len(e.text) >= MIN_SENTENCE_CHARS for e in evidence)
+    assert not any(e.text in ("وقال الوزير:", "نعم.", "عنوان الخبر") for e in evidence)
+    assert any(e.text.startswith("وقال الوزير:") for e in evidence)  # joined to what follows
+
+
+def test_overlapping_chunks_do_not_repeat_sentences(docs):
+    a, _ = docs
+    mid = a.text.index("وتبلغ")
+    passages = [passage(a, 0, mid + 40, 1, 0), passage(a, 12, len(a.text), 2, 1)]
+    evidence = EvidenceSelector(FakeEmbedder()).select("المستشفى", passages, 10)
+    spans = sorted((e.start, e.end) for e in evidence)
+    assert all(e1 <= s2 for (_, e1), (s2, _) in pairwise(spans))
+
+
+def test_size_is_bounded(docs):
+    a, b = docs
+    passages = [passage(a, 0, len(a.text), 1, 0), passage(b, 0, len(b.text), 2, 1)]
+    embedder = FakeEmbedder()
+    evidence = EvidenceSelector(embedder, max_tokens=25).select("المستشفى والنفط", passages, 6)
+    tokens = sum(embedder.count_tokens(e.text) for e in evidence)
+    assert 1 <= len(evidence) <= 6
+    assert tokens <= 25 or len(evidence) == 1
+    assert len(EvidenceSelector(embedder).select("المستشفى", passages, 2)) == 2
+
+
+def test_sentence_vectors_are_cached(docs):
+    a, _ = docs
+    embedder = FakeEmbedder()
+    selector = EvidenceSelector(embedder)
+    passages = [passage(a, 0, len(a.text), 1)]
+    selector.select("المستشفى", passages, 3)
+    first = len(embedder.embedded)
+    selector.select("تكلفة المشروع", passages, 3)
+    assert len(embedder.embedded) == first
+
+
+def test_nothing_in_nothing_out(docs):
+    selector = EvidenceSelector(FakeEmbedder())
+    assert selector.select("سؤال", [], 6) == []
+    a, _ = docs
+    assert selector.select("سؤال", [passage(a, 0, len(a.text), 1)], 0) == []

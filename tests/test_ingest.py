@@ -1,0 +1,186 @@
+"""Ingestion with the real embedding model: incremental, safe, and honest about every file."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from rag.config import Settings
+from rag.errors import IndexStoreError
+from rag.ingest import Ingestor, load_index
+from rag.store import IndexStore
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+
+@pytest.fixture
+def corpus(tmp_path) -> Path:
+    folder = tmp_path / "articles"
+    shutil.copytree(SEEDS, folder)
+    return folder
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    return Settings.load(index_dir=tmp_path / "index")
+
+
+def outcomes(report) -> dict[str, str]:
+    return {Path(f.path).name: f.status for f in report.files}
+
+
+def test_seeds_yield_one_document_per_article_and_teaser(seed_settings, embedder):
+    data = load_index(seed_settings, embedder)
+    kinds = sorted((d.source_file, d.kind) for d in data.documents.values())
+    assert len([k for k in kinds if k[1] == "article"]) == 5
+    assert len([k for k in kinds if k[1] == "teaser"]) == 3
+    assert all(d.title for d in data.documents.values())
+
+
+def test_every_chunk_offset_slices_its_text_out_of_the_document(seed_settings, embedder):
+    data = load_index(seed_settings, embedder)
+    assert data.size > 20
+    for chunk in data.chunks:
+        assert data.documents[chunk.doc_id].text[chunk.start:chunk.end] == chunk.text
+        assert embedder.count_tokens(chunk.text) <= 512  # the e5 model reads at most 512
+
+
+def test_incremental_changed_pruned_and_removed(corpus, settings, embedder):
+    ingestor = Ingestor(settings, embedder)
+    first = ingestor.ingest([corpus])
+    assert set(outcomes(first).values()) == {"added"} and first.chunks > 0
+
+    again = ingestor.ingest([corpus])
+    assert set(outcomes(again).values()) == {"unchanged"}
+    version = IndexStore(settings.index_dir).current_version()
+
+    changed = corpus / "003_f262f470ec2870cc.txt"
+    changed.write_text(changed.read_text(encoding="utf-8") + "\n\nفقرة جديدة عن قمة فلاديفوستوك.",
+                       encoding="utf-8")
+    (corpus / "000_6e296b17c1da352f.txt").unlink()
+    report = ingestor.ingest([corpus], prune=True)
+    states = outcomes(report)
+    assert states["003_f262f470ec2870cc.txt"] == "updated"
+    assert states["000_6e296b17c1da352f.txt"] == "removed"
+    assert IndexStore(settings.index_dir).current_version() != version
+    data = load_index(settings, embedder)
+    assert "000_6e296b17c1da352f.txt" not in data.by_file
+    assert any("فلاديفوستوك" in c.text for c in data.chunks)
+    assert data.vectors.ntotal == data.size  # vectors rebuilt to match the chunks
+
+    removed = ingestor.remove(["003_f262f470ec2870cc.txt", "not-there.txt"])
+    assert outcomes(removed) == {"003_f262f470ec2870cc.txt": "removed", "not-there.txt": "rejected"}
+    assert "003_f262f470ec2870cc.txt" not in load_index(settings, embedder).by_file
+
+
+def test_bad_files_are_rejected_one_by_one_and_the_rest_ingest(tmp_path, settings, embedder):
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    good = (SEEDS / "001_0f7e11fcbccc7f40.txt").read_bytes()
+    (folder / "good.txt").write_bytes(good)
+    (folder / "twin.txt").write_bytes(good)  # the same file under a second name
+    (folder / "empty.txt").write_bytes(b"")
+    (folder / "binary.txt").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
+    (folder / "cp1256.txt").write_bytes("مقال عن كوريا الشمالية وروسيا".encode("cp1256"))
+    (folder / "report.docx").write_bytes(b"PK\x03\x04")
+    with (folder / "huge.txt").open("wb") as f:
+        f.truncate(51 * 2**20)
+    report = Ingestor(settings, embedder).ingest([folder, tmp_path / "vanished.txt"])
+    states = outcomes(report)
+    assert states.pop("good.txt") == "added"
+    assert states == {name: "rejected" for name in states}, states
+    assert len(states) == 7
+    reasons = " | ".join(f.reason for f in report.files)
+    for words in ("same content", "empty", "binary", "UTF-8", ".docx", "too large",
+                  "disappeared"):
+        assert words in reasons, words
+    assert len(load_index(settings, embedder).by_file) == 1
+
+
+def test_an_index_from_other_settings_is_refused_with_a_rebuild_hint(corpus, settings, embedder):
+    Ingestor(settings, embedder).ingest([corpus / "001_0f7e11fcbccc7f40.txt"])
+    other = settings.with_values({"chunk_tokens": 90})
+    with pytest.raises(IndexStoreError, match="rebuild"):
+        load_index(other, embedder)
+    with pytest.raises(IndexStoreError, match="rebuild"):
+        Ingestor(other, embedder).ingest([corpus])
+    # --rebuild starts over with the new settings.
+    Ingestor(other, embedder).ingest([corpus], rebuild=True)
+    assert load_index(other, embedder).manifest["chunker"]["chunk_tokens"] == 90
+
+
+def _index_state(index_dir: Path):
+    """What a reader sees: the set of (file, chunk count)."""
+    store = IndexStore(index_dir)
+    if not store.exists():
+        return None
+    data = store.load()
+    return sorted((name, sum(len(data.chunks_of(i)) for i in ids))
+                  for name, ids in data.by_file.items())
+
+
+# Runs the real `rag ingest` in a child process that SIGKILLs itself at the K-th step of
+# writing the index (each metadata file, the FAISS file, the manifest, the version folder's
+# rename, the switch of CURRENT): kill points that a timer would almost never hit, since
+# writing takes milliseconds of a ~10 s run.
+KILLER = """
+import os, signal, sys
+import rag.store as store
+K = int(os.environ["KILL_AT"])
+calls = 0
+def deadly(func):
+    def wrapper(*args, **kwargs):
+        global calls
+        calls += 1
+        if calls == K:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return func(*args, **kwargs)
+    return wrapper
+store._write_bytes = deadly(store._write_bytes)
+store._fsync_dir = deadly(store._fsync_dir)
+store.faiss.write_index = deadly(store.faiss.write_index)
+from rag.cli import main
+sys.argv = ["rag", "ingest", *sys.argv[1:]]
+main()
+"""
+
+
+@pytest.mark.slow
+def test_kill_9_during_ingestion_leaves_the_old_or_the_new_index(tmp_path, corpus):
+    """Each kill point leaves an index that loads and equals the state before or after."""
+    index_dir = tmp_path / "index"
+    env = {**os.environ, "RAG_INDEX_DIR": str(index_dir)}
+    first = [sys.executable, "-m", "rag.cli", "ingest", str(corpus / "000_6e296b17c1da352f.txt")]
+    subprocess.run(first, env=env, check=True, capture_output=True)
+    old = _index_state(index_dir)
+    shutil.copytree(index_dir, tmp_path / "old-index")
+
+    results = {}
+    for kill_at in range(1, 10):
+        shutil.rmtree(index_dir)
+        shutil.copytree(tmp_path / "old-index", index_dir)
+        proc = subprocess.run([sys.executable, "-c", KILLER, str(corpus)],
+                              env={**env, "KILL_AT": str(kill_at)}, capture_output=True)
+        state = _index_state(index_dir)
+        if proc.returncode == 0:  # K is past the last step: the run completed
+            new = state
+            break
+        assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()[-2000:]
+        results[kill_at] = state
+    else:
+        pytest.fail("the ingestion never completed")
+    assert new != old and len(results) >= 5
+    for kill_at, state in results.items():
+        assert state in (old, new), kill_at
+    print("kill points:", {k: "new" if s == new else "old" for k, s in results.items()})
+    # The leftovers of a killed run do not disturb the next one.
+    subprocess.run([sys.executable, "-m", "rag.cli", "ingest", str(corpus)], env=env,
+                   check=True, capture_output=True)
+    assert _index_state(index_dir) == new
+    assert not [p for p in index_dir.iterdir() if p.name.startswith(".tmp-")]
