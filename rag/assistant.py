@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from .citations import CitationChecker
+from .citations import MARKER, CitationChecker
 from .config import Settings
 from .embedder import Embedder
 from .errors import QueryError
@@ -193,13 +193,14 @@ class Assistant:
         """Rewrite a follow-up ("and when did he arrive?") into a question that stands alone."""
         t = time.perf_counter()
         recent = list(history)[-2:]
-        convo = "\n".join(f"Q: {q}\nA: {a[:300]}" for q, a in recent)
+        # Markers copied from earlier answers would end up in the search query.
+        convo = "\n".join(f"Q: {q}\nA: {MARKER.sub('', a)[:300]}" for q, a in recent)
         messages = [{"role": "system",
                      "content": load_prompt(self.settings.prompts_dir, "condense", language)},
                     {"role": "user", "content": f"{convo}\nQ: {question}"}]
         rewritten = self.llm.complete(messages, max_tokens=60).strip().splitlines()
         timings["condense"] = time.perf_counter() - t
-        candidate = rewritten[0].strip() if rewritten else ""
+        candidate = MARKER.sub("", rewritten[0]).strip() if rewritten else ""
         # A rewrite in another language or a runaway answer is worse than the original.
         if not candidate or detect_language(candidate) != language or len(candidate) > 300:
             return question
