@@ -42,6 +42,7 @@ class Assistant:
         self._llm = llm
         self._index: IndexData | None = None
         self._retriever: HybridRetriever | None = None
+        self._selector: EvidenceSelector | None = None
         self._load_lock = threading.Lock()
         self._llm_lock = threading.Lock()  # separate: search must not wait for the LLM to load
 
@@ -79,6 +80,12 @@ class Assistant:
                 self._index = load_index(self.settings, embedder)
                 self._retriever = HybridRetriever(self._index, embedder, self.settings)
             return self._retriever
+
+    def _evidence_selector(self) -> EvidenceSelector:
+        # One selector for the assistant's life: it caches sentence vectors across questions.
+        if self._selector is None:
+            self._selector = EvidenceSelector(self.embedder)
+        return self._selector
 
     @property
     def index(self) -> IndexData:
@@ -132,8 +139,8 @@ class Assistant:
 
         t = time.perf_counter()
         passages = retriever.search(standalone, self.settings.top_k)
-        evidence = EvidenceSelector(self.embedder).select(standalone, passages,
-                                                          self.settings.evidence_sentences)
+        evidence = self._evidence_selector().select(standalone, passages,
+                                                    self.settings.evidence_sentences)
         timings["retrieval"] = time.perf_counter() - t
 
         if not evidence:
@@ -158,14 +165,27 @@ class Assistant:
         timings["answer_tokens"] = info.completion_tokens
         prompt = _render(messages)
 
-        if NOT_FOUND in info.text or not info.text.strip():
+        stopped = info.stopped in ("timeout", "cancelled")
+        if NOT_FOUND in info.text or (not info.text.strip() and not stopped):
             yield from self._refuse(question, language, started, timings, standalone, prompt)
             return
+        if stopped and NOT_FOUND.startswith(info.text.strip()):
+            # Stopped before any text was shown (e.g. a timeout while the prompt was read):
+            # that is not "the articles don't say".
+            info.text = ""
         checked = CitationChecker(self.embedder).check(info.text, evidence)
-        if info.stopped in ("timeout", "cancelled"):
+        if stopped:
             note = {"timeout": " …(stopped: the answer took too long)",
                     "cancelled": " …(stopped)"}[info.stopped]
-            checked.text += note
+            checked.text = (checked.text + note).strip()
+            checked.unsupported = checked.unsupported and bool(info.text.strip())
+        if checked.unsupported and not stopped:
+            # No evidence sentence holds what the model said (typically an answer from its own
+            # memory to a question the articles do not cover): say so instead of showing it.
+            log.info("unsupported answer replaced by a refusal: %r", checked.text)
+            yield from self._refuse(question, language, started, timings, standalone, prompt,
+                                    unsupported_text=checked.text)
+            return
         timings["total"] = time.perf_counter() - started
         yield Answer(question, checked.text, language, checked.citations, refused=False,
                      unsupported=checked.unsupported, timings=timings, prompt=prompt,
@@ -180,7 +200,7 @@ class Assistant:
         template = load_prompt(self.settings.prompts_dir, "question", language)
         budget = self.settings.n_ctx - self.settings.max_answer_tokens - 64
         while True:
-            lines = "\n".join(f"[{e.number}] {e.text}" for e in evidence)
+            lines = "\n".join(f"[{e.number}] {_prompt_text(e.text)}" for e in evidence)
             user = template.format(evidence=lines, question=question)
             used = self.llm.count_tokens(system) + self.llm.count_tokens(user)
             if used <= budget or len(evidence) <= 1:
@@ -207,13 +227,14 @@ class Assistant:
         return candidate.removeprefix("Q:").strip()
 
     def _refuse(self, question: str, language: str, started: float,
-                timings: dict[str, float], standalone: str,
-                prompt: str = "") -> Iterator[str | Answer]:
+                timings: dict[str, float], standalone: str, prompt: str = "",
+                unsupported_text: str = "") -> Iterator[str | Answer]:
         text = load_prompt(self.settings.prompts_dir, "refusal", language)
         yield text
         timings["total"] = time.perf_counter() - started
         timings.setdefault("first_token", timings["total"])
-        yield Answer(question, text, language, refused=True, timings=timings, prompt=prompt,
+        yield Answer(question, text, language, refused=True, unsupported=bool(unsupported_text),
+                     timings=timings, prompt=prompt, unsupported_text=unsupported_text,
                      standalone_question=standalone if standalone != question else "")
 
     def status(self) -> dict[str, object]:
@@ -234,6 +255,14 @@ def _check_question(question: str, limit: int) -> None:
     if len(question) > limit:
         raise QueryError(f"The question is too long ({len(question):,} characters; the limit "
                          f"is {limit:,}). Ask about one thing at a time.")
+
+
+def _prompt_text(text: str) -> str:
+    """Evidence as the model sees it: one line, without [n] markers of its own. A marker in an
+    article ("[7]", "[1][2][3]", planted or copied from a wiki) would read as a source number,
+    and a line break would make the rest of the sentence look like an unnumbered source.
+    The citation's quote keeps the document's exact text; only the prompt changes."""
+    return " ".join(MARKER.sub("", text).split())
 
 
 def _render(messages: list[dict[str, str]]) -> str:

@@ -108,6 +108,7 @@ class Answer:
     timings: dict[str, float] = field(default_factory=dict)  # seconds: retrieval, first_token, total
     prompt: str = ""  # exactly what was sent to the model
     standalone_question: str = ""  # the follow-up rewritten for retrieval, if it was rewritten
+    unsupported_text: str = ""  # what the model said when no evidence supported it (refused)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
