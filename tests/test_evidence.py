@@ -138,3 +138,25 @@ def test_nothing_in_nothing_out(docs):
     assert selector.select("سؤال", [], 6) == []
     a, _ = docs
     assert selector.select("سؤال", [passage(a, 0, len(a.text), 1)], 0) == []
+
+
+def test_sentence_cut_by_the_chunk_start_is_taken_whole(docs):
+    a, _ = docs
+    inside = a.text.index("يضم مئتي سرير")  # the chunk starts mid-sentence (overlap)
+    evidence = EvidenceSelector(FakeEmbedder()).select(
+        "كم سريرا يضم المستشفى", [passage(a, inside, len(a.text), 1)], 1)
+    assert evidence[0].text.startswith("وقال الوزير:")
+    assert evidence[0].start < inside
+    assert a.text[evidence[0].start:evidence[0].end] == evidence[0].text
+
+
+def test_unpunctuated_text_is_cut_to_the_chunk():
+    words = [f"كلمة{i}" for i in range(400)]
+    text = " ".join(words)  # one 2,800-character "sentence"
+    doc = Document(doc_id="long", source_file="l.txt", title="l", text=text)
+    start, end = text.index("كلمة100 "), text.index("كلمة150 ")
+    evidence = EvidenceSelector(FakeEmbedder()).select("كلمة120", [passage(doc, start, end, 1)], 3)
+    assert len(evidence) == 1
+    e = evidence[0]
+    assert (e.start, e.end) == (start, end - 1)  # the chunk's part, without the trailing space
+    assert doc.text[e.start:e.end] == e.text
