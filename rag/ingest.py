@@ -7,6 +7,7 @@ documents when the content changed, and does nothing when it did not.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -18,7 +19,7 @@ from .chunker import Chunker
 from .cleaner import ArticleCleaner
 from .config import Settings
 from .embedder import Embedder
-from .errors import IndexStoreError
+from .errors import IndexStoreError, IngestError
 from .loader import ArticleLoader, RejectedFile, iter_files
 from .store import IndexData, IndexStore
 from .types import Chunk, Document, FileOutcome, IngestReport
@@ -176,8 +177,14 @@ class Ingestor:
                                for n, ids in (old.by_file.items() if old else [])
                                if n not in replaced}
         manifest["sources"].update({n: docs[0].content_hash for n, docs in new_docs.items()})
-        self.store.write(manifest, documents, chunks + fresh, np.vstack([kept, vectors]),
-                         self.settings.approximate_above)
+        try:
+            self.store.write(manifest, documents, chunks + fresh, np.vstack([kept, vectors]),
+                             self.settings.approximate_above)
+        except (OSError, RuntimeError) as e:  # a full disk: OSError, or faiss's RuntimeError
+            raise IngestError(f"Could not write the new index version in "
+                              f"{self.settings.index_dir} ({_write_failure(e)}). The previous "
+                              f"index is unchanged; free some disk space and run the ingest "
+                              f"again.") from e
 
     def _embed(self, texts: list[str], progress: Progress | None) -> np.ndarray:
         parts = []
@@ -190,6 +197,18 @@ class Ingestor:
         if not parts:
             return np.zeros((0, self.embedder.dim), dtype=np.float32)
         return np.vstack(parts)
+
+
+def _write_failure(error: BaseException) -> str:
+    """'No space left on device', from an OSError or faiss's '... (No space left on device)'.
+    numpy reports a short write without an errno ('27264 requested and 6112 written')."""
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
+    reason = re.search(r"\(([^()]+)\)\s*$", str(error))
+    if reason:
+        return reason.group(1)
+    message = (str(error).strip().splitlines() or [type(error).__name__])[-1][-200:]
+    return f"{message}: the disk may be full" if isinstance(error, OSError) else message
 
 
 def load_index(settings: Settings, embedder: Embedder) -> IndexData:

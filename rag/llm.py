@@ -58,6 +58,9 @@ class LocalLLM:
 
     @classmethod
     def from_settings(cls, settings: Settings, name: str | None = None) -> LocalLLM:
+        if settings.llm_endpoint and name is None:  # an OpenAI-compatible server instead
+            from .remote_llm import RemoteLLM
+            return RemoteLLM.from_settings(settings)  # type: ignore[return-value]
         name = name or settings.llm
         path = name if name.startswith("hf:") else str(models.llm_path(settings, name))
         return cls(path, n_ctx=settings.n_ctx, n_threads=settings.n_threads, seed=settings.seed,

@@ -35,6 +35,13 @@ _BOMS = (  # UTF-32 first: its little-endian BOM starts with UTF-16's
     (b"\xff\xfe", "utf-16-le"),
     (b"\xfe\xff", "utf-16-be"),
 )
+# A PDF's text is only known once every page is parsed, and a small file can hold a page whose
+# compressed drawing instructions expand to tens of MB (a 180 KB file ran for over 10 minutes).
+# Far above any news article or report, and each stops the reading early with a reason.
+MAX_PDF_PAGES = 2000
+MAX_PDF_PAGE_CONTENT = 4 * 2**20  # bytes of drawing instructions on one page, decompressed
+MAX_PDF_CONTENT = 32 * 2**20  # ... and on all pages together
+MAX_PDF_TEXT_CHARS = 5_000_000
 _ARABIC_LETTER = re.compile(r"[\u0621-\u064a]")
 _LATIN_LETTER = re.compile(r"[A-Za-z]")
 _HTML_START = re.compile(r"\s*(?:<!doctype\s+html|<html[\s>])", re.IGNORECASE)
@@ -189,16 +196,34 @@ def _pdf_text(data: bytes) -> str:
     if not data.startswith(b"%PDF"):
         raise RejectedFile("not a PDF (the content does not start with %PDF)")
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import LimitReachedError, PyPdfError
 
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             raise RejectedFile("PDF is password-protected")
-        pages = [(page.extract_text() or "").strip() for page in reader.pages]
+        if len(reader.pages) > MAX_PDF_PAGES:
+            raise RejectedFile(f"PDF has too many pages ({len(reader.pages):,}; the limit is "
+                               f"{MAX_PDF_PAGES:,}): split it into smaller files")
+        pages, chars, content = [], 0, 0
+        for number, page in enumerate(reader.pages, start=1):
+            contents = page.get_contents()
+            size = len(contents.get_data()) if contents is not None else 0
+            content += size
+            if size > MAX_PDF_PAGE_CONTENT or content > MAX_PDF_CONTENT:
+                raise RejectedFile(f"PDF page {number} is too large to read (more than "
+                                   f"{MAX_PDF_PAGE_CONTENT // 2**20} MB of drawing instructions "
+                                   f"on a page, or {MAX_PDF_CONTENT // 2**20} MB in all)")
+            pages.append((page.extract_text() or "").strip())
+            chars += len(pages[-1])
+            if chars > MAX_PDF_TEXT_CHARS:
+                raise RejectedFile(f"PDF has too much text (more than {MAX_PDF_TEXT_CHARS:,} "
+                                   f"characters by page {number}): split it into smaller files")
     except RejectedFile:
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError) as e:
+    except LimitReachedError as e:
+        raise RejectedFile(f"PDF is too large or complex to read safely ({e})") from None
+    except (PyPdfError, ValueError, KeyError, TypeError) as e:
         raise RejectedFile(f"damaged PDF ({e})") from None
     text = "\n\n".join(p for p in pages if p)
     if not text.strip():
