@@ -1,0 +1,110 @@
+"""Limits and timeouts: question length, answer length, generation timeout, cancellation.
+
+The real pipeline over the seed index with the small (0.5B) model; each generation is kept
+to a handful of tokens so that the file runs in well under a minute on two busy cores.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from reliability_support import SMALL_LLM
+
+import app
+from rag.assistant import Assistant
+from rag.config import Settings
+from rag.errors import QueryError
+from rag.llm import Generation
+from rag.types import Answer
+
+# The small model answers this one from the seed articles (rather than NOT_FOUND).
+ANSWERED = "What did Shoigu try to persuade Pyongyang to sell to Russia?"
+
+
+def assistant_with(seed_settings, embedder, small_llm, **overrides) -> Assistant:
+    settings = Settings.load(index_dir=seed_settings.index_dir, llm=SMALL_LLM, **overrides)
+    return Assistant(settings, embedder=embedder, llm=small_llm)
+
+
+def test_too_long_question_gets_a_clear_message_everywhere(seed_settings, embedder):
+    settings = Settings.load(index_dir=seed_settings.index_dir, llm=SMALL_LLM)
+    limit = settings.max_question_chars
+    too_long = "لماذا " + "x" * limit
+    assistant = Assistant(settings, embedder=embedder)  # no language model is needed
+    for call in (lambda: assistant.ask(too_long), lambda: assistant.search(too_long),
+                 lambda: list(assistant.stream(too_long))):
+        with pytest.raises(QueryError) as excinfo:
+            call()
+        assert f"the limit is {limit:,}" in str(excinfo.value), excinfo.value
+    assert assistant.search("x" * limit, k=1)  # exactly at the limit is fine
+
+    # The app: a notice in the interface language, and a one-line API error.
+    service = app.Service(settings, assistant=assistant)
+    service.embedder_ready.set()
+    service.llm_ready.set()
+    web = app.WebApp(service)
+    frames = list(web.chat(too_long, app.new_session(), "ar"))
+    assert len(frames) == 1 and "السؤال طويل جداً" in frames[0][2], frames
+    frames = list(web.chat(too_long, app.new_session(), "en"))
+    assert "The question is too long" in frames[0][2] and f"{limit:,}" in frames[0][2]
+    with pytest.raises(Exception) as excinfo:
+        web.api_ask(too_long)
+    assert "too long" in str(excinfo.value) and "Traceback" not in str(excinfo.value)
+    assert "too long" in web.ui_search(too_long, 3, "en")
+
+
+@pytest.mark.timeout(300)
+def test_answer_tokens_are_capped(seed_settings, embedder, small_llm):
+    # The model itself: a request for a long text stops at max_tokens.
+    info = Generation()
+    pieces = list(small_llm.stream(
+        [{"role": "user", "content": "Count from 1 to 200, one number per line."}],
+        max_tokens=6, info=info))
+    assert len(pieces) <= 6 and info.completion_tokens <= 6 and info.stopped == "length", info
+
+    # Through the assistant, the setting is what caps it.
+    assistant = assistant_with(seed_settings, embedder, small_llm, max_answer_tokens=4)
+    answer = assistant.ask(ANSWERED)
+    assert answer.timings["answer_tokens"] <= 4, answer.timings
+    print(f"\nmax_answer_tokens=4 -> {answer.timings['answer_tokens']} tokens: {answer.text!r}")
+
+
+@pytest.mark.timeout(300)
+def test_generation_timeout_ends_the_answer_with_a_clean_message(seed_settings, embedder,
+                                                                   small_llm):
+    assistant = assistant_with(seed_settings, embedder, small_llm, generation_timeout_s=0.05,
+                               max_answer_tokens=120)
+    items = list(assistant.stream(ANSWERED))
+    answer = items[-1]
+    assert isinstance(answer, Answer) and all(isinstance(i, str) for i in items[:-1])
+    # Stopped at the first check after the first token: the prompt is read in one go.
+    assert answer.timings["answer_tokens"] <= 2, answer.timings
+    assert answer.text.endswith("…(stopped: the answer took too long)"), answer.text
+    assert not answer.refused
+    print(f"\ntimeout 0.05 s -> {answer.text!r} after {answer.timings['total']:.1f} s")
+
+
+@pytest.mark.timeout(300)
+def test_cancelling_a_streaming_answer_stops_it_quickly(seed_settings, embedder, small_llm):
+    assistant = assistant_with(seed_settings, embedder, small_llm, max_answer_tokens=200)
+    cancel = threading.Event()
+    pieces: list[str] = []
+    cancelled_at = None
+    answer = None
+    for item in assistant.stream(ANSWERED, cancel=cancel):
+        if isinstance(item, Answer):
+            answer = item
+            break
+        pieces.append(item)
+        if cancelled_at is None:
+            cancel.set()  # e.g. the user pressed "New chat"
+            cancelled_at = time.perf_counter()
+    assert cancelled_at is not None, "the model streamed nothing to cancel"
+    stopped_after = time.perf_counter() - cancelled_at
+    assert answer is not None and answer.text.endswith("…(stopped)"), answer
+    assert len(pieces) == 1, pieces  # nothing more was streamed after the cancel
+    assert answer.timings["answer_tokens"] <= 2, answer.timings
+    print(f"\ncancelled after {pieces!r}; final answer {answer.text!r} "
+          f"{stopped_after:.2f} s later")
