@@ -43,7 +43,10 @@ class Embedder:
 
     def count_tokens(self, text: str) -> int:
         """Tokens the model reads for `text`, without special tokens or the prompt."""
-        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+        # The chunker measures whole paragraphs, longer than the model's window on purpose:
+        # verbose=False silences the tokenizer's "sequence is too long" warning.
+        ids = self.tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"]
+        return len(ids)
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         if not texts:
