@@ -30,29 +30,32 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def synthetic_corpus(folder: Path, target_chunks: int, chunk_tokens: int) -> None:
-    """Write articles whose total length gives about `target_chunks` chunks."""
+def synthetic_corpus(folder: Path, target_chunks: int, settings: Settings,
+                     count_tokens) -> None:
+    """Write articles of ten paragraphs, each paragraph sized to fill about one chunk."""
     sentences = []
     for path in sorted((ROOT / "seeds").glob("*.txt")):
         text = path.read_text(encoding="utf-8")
         sentences += [text[a:b] for a, b in split_sentences(text) if b - a > 40]
+    mean_tokens = sum(map(count_tokens, sentences)) / len(sentences)  # about 44 here
+    per_paragraph = max(1, round((settings.chunk_tokens - settings.chunk_overlap_tokens)
+                                 / mean_tokens))
     rng = random.Random(0)
-    # About 25 tokens a sentence; a paragraph of three sentences; chunks of `chunk_tokens`.
-    sentences_needed = int(target_chunks * chunk_tokens / 25)
     folder.mkdir(parents=True, exist_ok=True)
-    n = 0
-    for article in range(sentences_needed // 30 + 1):
-        paragraphs = [" ".join(rng.choice(sentences) for _ in range(3)) for _ in range(10)]
+    for article in range((target_chunks + 9) // 10):
+        paragraphs = [" ".join(rng.choice(sentences) for _ in range(per_paragraph))
+                      for _ in range(10)]
         body = f"مقال تجريبي رقم {article}\n\n" + "\n\n".join(paragraphs)
         (folder / f"synthetic_{article:06d}.txt").write_text(body, encoding="utf-8")
-        n += 30
-        if n >= sentences_needed:
-            break
+
+
+def progress(stage: str, done: int, total: int) -> None:
+    print(f"\r  {stage}: {done:,}/{total:,}", end="\n" if done == total else "", flush=True)
 
 
 def run(name: str, paths: list[Path], settings: Settings, embedder: Embedder) -> dict:
     started = time.perf_counter()
-    report = Ingestor(settings, embedder).ingest(paths)
+    report = Ingestor(settings, embedder).ingest(paths, progress=progress)
     seconds = time.perf_counter() - started
     return {"corpus": name, "files": len(report.files), "chunks": report.chunks,
             "seconds": round(seconds, 1), "chunks_per_s": round(report.chunks / seconds, 1),
@@ -74,9 +77,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         rows.append(run("seeds", [ROOT / "seeds"],
                         settings.with_values({"index_dir": f"{tmp}/seeds-index"}), embedder))
+        print(rows[-1], flush=True)
         for size in args.synthetic:
             folder = Path(tmp) / f"synthetic-{size}"
-            synthetic_corpus(folder, size, settings.chunk_tokens)
+            synthetic_corpus(folder, size, settings, embedder.count_tokens)
             rows.append(run(f"synthetic {size:,}", [folder],
                             settings.with_values({"index_dir": f"{tmp}/index-{size}"}),
                             embedder))

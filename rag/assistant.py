@@ -173,7 +173,8 @@ class Assistant:
             # Stopped before any text was shown (e.g. a timeout while the prompt was read):
             # that is not "the articles don't say".
             info.text = ""
-        checked = CitationChecker(self.embedder).check(info.text, evidence)
+        checked = CitationChecker(self.embedder, self.settings.lexical_support,
+                                  self.settings.dense_support).check(info.text, evidence)
         if stopped:
             note = {"timeout": " …(stopped: the answer took too long)",
                     "cancelled": " …(stopped)"}[info.stopped]

@@ -16,17 +16,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from .arabic import tokenize
+from .config import Settings
 from .embedder import Embedder
 from .types import Citation, Evidence
 
 MARKER = re.compile(r"\s*\[(\d{1,3}(?:\s*[,،]\s*\d{1,3})*)\]")
 _SENTENCE_END = re.compile(r"(?<=[.!?؟])\s+")
-
-# Measured on the seed question set (see benchmarks/citation_support.py for the sweep):
-# below these a cited sentence rarely holds the claim.
-LEXICAL_SUPPORT = 0.34
-DENSE_SUPPORT = 0.83
-
+# Markers written after the full stop ("Claim. [1] Next claim."), moved in front of it.
+_MARKERS_AFTER_END = re.compile(r"([.!?؟])((?:" + MARKER.pattern + r")+)")
 
 @dataclass
 class CheckedAnswer:
@@ -36,8 +33,12 @@ class CheckedAnswer:
 
 
 class CitationChecker:
-    def __init__(self, embedder: Embedder | None = None) -> None:
+    def __init__(self, embedder: Embedder | None = None,
+                 lexical_support: float = Settings.lexical_support,
+                 dense_support: float = Settings.dense_support) -> None:
         self.embedder = embedder
+        self.lexical_support = lexical_support
+        self.dense_support = dense_support
 
     def check(self, answer: str, evidence: list[Evidence]) -> CheckedAnswer:
         by_number = {e.number: e for e in evidence}
@@ -69,8 +70,8 @@ class CitationChecker:
 
     def _threshold(self, claim: str, sentence: str) -> float:
         if self.embedder is not None and _different_scripts(claim, sentence):
-            return DENSE_SUPPORT
-        return LEXICAL_SUPPORT
+            return self.dense_support
+        return self.lexical_support
 
     def _best_support(self, text: str, evidence: list[Evidence]) -> tuple[Evidence, float]:
         scored = [(e, self.support(text, e.text)) for e in evidence]
@@ -87,7 +88,8 @@ class CitationChecker:
 def _claims_with_markers(answer: str) -> list[tuple[str, list[int]]]:
     """Split the answer into sentences, each with the marker numbers that follow it."""
     out: list[tuple[str, list[int]]] = []
-    for sentence in _SENTENCE_END.split(answer.strip()):
+    answer = _MARKERS_AFTER_END.sub(r"\2\1", answer.strip())
+    for sentence in _SENTENCE_END.split(answer):
         numbers = [int(n) for m in MARKER.finditer(sentence)
                    for n in re.split(r"\s*[,،]\s*", m.group(1))]
         claim = MARKER.sub("", sentence).strip()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -10,7 +11,7 @@ import numpy as np
 
 from . import models
 from .config import Settings
-from .errors import ModelError
+from .errors import ConfigError, ModelError
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +19,7 @@ log = logging.getLogger(__name__)
 class Embedder:
     """Embeds queries and passages; applies the model's own prompts ("query: ", "passage: ")."""
 
-    def __init__(self, model_path: str, batch_size: int = 32) -> None:
+    def __init__(self, model_path: str, batch_size: int = 16, precision: str = "auto") -> None:
         if os.path.isdir(model_path):
             # A local folder needs no hub; without this, transformers may still try to reach it.
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -35,11 +36,12 @@ class Embedder:
         self.dim = int(self.model.get_embedding_dimension())
         self.max_tokens = int(self.model.max_seq_length)
         self.tokenizer = self.model.tokenizer
+        self.precision = _resolve_precision(precision)
         self._lock = threading.Lock()  # torch modules are not safe to call from many threads
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Embedder:
-        return cls(models.embedding_path(settings))
+        return cls(models.embedding_path(settings), precision=settings.embedding_precision)
 
     def count_tokens(self, text: str) -> int:
         """Tokens the model reads for `text`, without special tokens or the prompt."""
@@ -51,7 +53,7 @@ class Embedder:
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        with self._lock:
+        with self._lock, self._autocast():
             vectors = self.model.encode_document(texts, batch_size=self.batch_size,
                                                  normalize_embeddings=True,
                                                  convert_to_numpy=True)
@@ -60,10 +62,28 @@ class Embedder:
     def embed_queries(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        with self._lock:
+        with self._lock, self._autocast():
             vectors = self.model.encode_query(texts, batch_size=self.batch_size,
                                               normalize_embeddings=True, convert_to_numpy=True)
         return np.asarray(vectors, dtype=np.float32)
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed_queries([text])[0]
+
+    def _autocast(self) -> contextlib.AbstractContextManager:
+        import torch
+
+        if self.precision == "bf16":
+            return torch.autocast("cpu", dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+
+def _resolve_precision(precision: str) -> str:
+    if precision not in ("auto", "bf16", "fp32"):
+        raise ConfigError(f"embedding_precision must be auto, bf16 or fp32, not {precision!r}.")
+    if precision != "auto":
+        return precision
+    import torch
+
+    # Without native bfloat16 instructions, autocast emulates it and is slower than float32.
+    return "bf16" if torch.ops.mkldnn._is_mkldnn_bf16_supported() else "fp32"

@@ -43,3 +43,17 @@ def seed_settings(tmp_path_factory, embedder) -> Settings:
     settings = Settings.load(index_dir=tmp_path_factory.mktemp("seed-index"))
     Ingestor(settings, embedder).ingest([SEEDS])
     return settings
+
+
+@pytest.fixture(scope="session")
+def small_llm():
+    """The 0.5B answer model, loaded once for every test that generates (skipped if absent)."""
+    from rag.errors import ModelError
+    from rag.llm import LocalLLM
+
+    settings = Settings.load(llm=models.SMALL_LLM)
+    try:
+        models.llm_path(settings)
+    except ModelError as e:  # not fetched, or corrupt
+        pytest.skip(f"{e} (run: rag models fetch)")
+    return LocalLLM.from_settings(settings)

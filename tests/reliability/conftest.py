@@ -2,25 +2,16 @@
 
 The real app is the one `tests/test_app_api.py` starts once per session (`app_server()`: small
 LLM, a temporary copy of the seed index, 1 MB upload limit); the browser and load tests reuse
-it. The session fixtures `embedder` and `seed_settings` come from `tests/conftest.py`.
+it. The session fixtures `embedder`, `seed_settings` and `small_llm` come from
+`tests/conftest.py`.
 """
 
 from __future__ import annotations
 
 import pytest
-from reliability_support import SMALL_LLM, copy_index, llm_missing
+from reliability_support import copy_index
 
 from rag.config import Settings
-
-
-@pytest.fixture(scope="session")
-def small_llm():
-    """The 0.5B answer model, loaded once for every test of this folder that generates."""
-    if reason := llm_missing(SMALL_LLM):
-        pytest.skip(f"{reason} (run: rag models fetch)")
-    from rag.llm import LocalLLM
-
-    return LocalLLM.from_settings(Settings.load(llm=SMALL_LLM))
 
 
 @pytest.fixture

@@ -1,0 +1,90 @@
+"""Calibrate the citation support thresholds (Settings.lexical_support, .dense_support).
+
+    .venv/bin/python benchmarks/citation_support.py --json reports/citation_support.json
+
+Runs the question set with the support gate switched off, so every answer the model writes
+is kept with the support score of its best citation. An answer is "right" when the question
+is answerable and the answer holds an accepted answer; it is "wrong" when it lacks one or
+answers a question the articles do not answer. For each threshold the table shows how many
+right answers would be kept and how many wrong ones would still be shown. Arabic answers
+are scored by word overlap (same script as the evidence), English ones by the embedding
+similarity, so the two thresholds are swept apart.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from rag.assistant import Assistant
+from rag.config import Settings
+from rag.evaluate import evaluate, load_questions
+
+# A wrong answer shown as fact costs more than a right one withheld: it is trusted.
+WRONG_SHOWN_COST = 2.0
+
+
+def scored_answers(settings: Settings, questions: Path) -> list[dict]:
+    assistant = Assistant(settings.with_values({"lexical_support": 0.0, "dense_support": 0.0}))
+    items = load_questions(questions)
+    report = evaluate(assistant, items,
+                      progress=lambda what, i, n: print(f"\r{what} {i}/{n}", end="", flush=True))
+    print()
+    rows = []
+    for r in report.results:
+        if r.refused or r.error:
+            continue
+        rows.append({"id": r.id, "lang": r.lang, "answer": r.answer,
+                     "support": max((c["support"] for c in r.citations), default=0.0),
+                     "right": bool(r.answerable and r.correct)})
+    return rows
+
+
+def sweep(rows: list[dict], thresholds: list[float]) -> list[dict]:
+    out = []
+    for t in thresholds:
+        kept = [r for r in rows if r["support"] >= t]
+        right = sum(r["right"] for r in kept)
+        wrong = len(kept) - right
+        out.append({"threshold": t, "right_kept": right, "wrong_shown": wrong,
+                    "right_withheld": sum(r["right"] for r in rows) - right,
+                    "score": right - WRONG_SHOWN_COST * wrong})
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--questions", type=Path, default=ROOT / "tests/questions/seeds.jsonl")
+    parser.add_argument("--json", type=Path, help="write the answers and the sweep here")
+    args = parser.parse_args()
+
+    settings = Settings.load()
+    rows = scored_answers(settings, args.questions)
+    result = {"created": time.strftime("%Y-%m-%d %H:%M"), "llm": settings.llm,
+              "questions": str(args.questions.relative_to(ROOT)), "answers": rows, "sweeps": {}}
+    for lang, name, grid in (("ar", "lexical_support", [i / 20 for i in range(15)]),
+                             ("en", "dense_support", [0.70 + i / 100 for i in range(21)])):
+        subset = [r for r in rows if r["lang"] == lang]
+        table = sweep(subset, grid)
+        best = max(table, key=lambda row: (row["score"], -row["threshold"]))
+        result["sweeps"][name] = {"table": table, "best": best["threshold"],
+                                  "current": getattr(settings, name)}
+        print(f"\n{lang} answers ({len(subset)}, {sum(r['right'] for r in subset)} right): "
+              f"{name} (now {getattr(settings, name)})")
+        print(f"{'threshold':>9} {'right kept':>10} {'wrong shown':>11} {'right withheld':>14}")
+        for row in table:
+            mark = "  <- best" if row is best else ""
+            print(f"{row['threshold']:>9.2f} {row['right_kept']:>10} {row['wrong_shown']:>11} "
+                  f"{row['right_withheld']:>14}{mark}")
+    if args.json:
+        args.json.write_text(json.dumps(result, ensure_ascii=False, indent=1))
+
+
+if __name__ == "__main__":
+    main()

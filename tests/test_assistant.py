@@ -1,0 +1,257 @@
+"""The assistant on bad input and at the edges: empty questions, other languages, a missing or
+emptied index, a model that fails to load, questions the articles do not answer.
+
+Over the real seed index and embedder. Where no answer is generated the settings name a model
+file that does not exist, so that loading the model by mistake would fail the test. The
+stream's own logic (held-back refusal token, text replaced by a refusal) is driven by a
+scripted stand-in for the model; two tests generate with the real 0.5B model.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+
+from rag import models
+from rag.assistant import NOT_FOUND, UNSUPPORTED_LANGUAGE, Assistant
+from rag.citations import MARKER
+from rag.config import Settings
+from rag.errors import IndexStoreError, ModelError, QueryError
+from rag.language import detect_language
+from rag.llm import Generation
+from rag.prompts import load_prompt
+from rag.types import Answer
+
+PROMPTS = Settings().prompts_dir
+REFUSAL = {lang: load_prompt(PROMPTS, "refusal", lang) for lang in ("ar", "en")}
+# Answered by the 0.5B model from the seed articles, with a supported citation.
+ANSWERED_AR = "في أي ذكرى لنهاية الحرب الكورية زار شويغو كوريا الشمالية؟"
+ANSWERED_EN = "What did Shoigu try to persuade Pyongyang to sell to Russia?"
+ABSENT_EN = "What is the capital of Peru?"
+
+
+class ScriptedLLM:
+    """Stands in for the model in unit tests of the stream: says `reply` in pieces of a few
+    characters, or with `reply=None` fails the test if asked to generate at all."""
+
+    def __init__(self, reply: str | None = None, piece: int = 3) -> None:
+        self.reply = reply
+        self.piece = piece
+        self.messages: list[dict[str, str]] = []
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
+    def stream(self, messages, max_tokens, temperature=0.0, timeout_s=120.0, cancel=None,
+               info=None):
+        assert self.reply is not None, "the model was asked to answer"
+        self.messages = messages
+        info = info if info is not None else Generation()
+        reply = self.reply(messages) if callable(self.reply) else self.reply
+        for i in range(0, len(reply), self.piece):
+            info.first_token_s = info.first_token_s or 0.001
+            info.completion_tokens += 1
+            info.text += reply[i:i + self.piece]
+            yield reply[i:i + self.piece]
+        info.stopped, info.total_s = "stop", 0.002
+
+
+def first_evidence(messages: list[dict[str, str]]) -> str:
+    """The sentence numbered [1] in the prompt."""
+    return re.search(r"^\[1\] (.+)$", messages[-1]["content"], re.MULTILINE).group(1)
+
+
+def settings_for(index_dir, tmp_path, **overrides) -> Settings:
+    """Settings over `index_dir` whose model file does not exist: loading it raises."""
+    return Settings.load(index_dir=index_dir, llm=str(tmp_path / "no-model.gguf"), **overrides)
+
+
+@pytest.fixture
+def no_model(seed_settings, embedder, tmp_path) -> Assistant:
+    """The seed index and the real embedder; asking the model for anything fails."""
+    return Assistant(settings_for(seed_settings.index_dir, tmp_path), embedder=embedder)
+
+
+def split(items: list) -> tuple[str, Answer]:
+    """The streamed text and the one final Answer, checking the stream's shape on the way."""
+    assert items and isinstance(items[-1], Answer), items
+    assert all(isinstance(i, str) for i in items[:-1]), items
+    return "".join(items[:-1]), items[-1]
+
+
+# ---------------------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\n\t ", "\u00a0"])
+def test_an_empty_question_is_a_query_error_that_says_what_to_do(no_model, question):
+    for call in (lambda: no_model.ask(question), lambda: list(no_model.stream(question)),
+                 lambda: no_model.search(question)):
+        with pytest.raises(QueryError) as excinfo:
+            call()
+        assert str(excinfo.value) == ("The question is empty. Type a question about the "
+                                      "articles.")
+    assert not no_model.llm_loaded
+
+
+@pytest.mark.parametrize(("question", "language"), [
+    ("Quelle est la date de la visite de Kim en Russie ?", "fr"),
+    ("金正恩什么时候访问俄罗斯？", "cjk"),
+])
+def test_a_question_in_another_language_gets_the_arabic_and_english_only_reply(
+        embedder, tmp_path, question, language):
+    # No index and no model either: the reply needs neither.
+    assistant = Assistant(settings_for(tmp_path / "no-index", tmp_path), embedder=embedder)
+    streamed, answer = split(list(assistant.stream(question)))
+    assert streamed == answer.text == UNSUPPORTED_LANGUAGE
+    assert "Arabic and English only" in answer.text
+    assert "بالعربية والإنجليزية فقط" in answer.text
+    assert answer.refused and answer.language == language and answer.citations == []
+    assert assistant.ask(question).text == UNSUPPORTED_LANGUAGE
+    assert not assistant.llm_loaded
+
+
+@pytest.mark.parametrize("index", ["empty-folder", "absent-folder"])
+def test_without_an_index_the_error_says_how_to_build_one(embedder, tmp_path, index):
+    folder = tmp_path / index
+    if index == "empty-folder":
+        folder.mkdir()
+    assistant = Assistant(settings_for(folder, tmp_path), embedder=embedder)
+    # The index is checked before the model is loaded: the user sees the problem to fix.
+    for call in (lambda: assistant.ask("When did Kim arrive in Vladivostok?"),
+                 lambda: assistant.search("كيم جونغ أون")):
+        with pytest.raises(IndexStoreError) as excinfo:
+            call()
+        assert str(excinfo.value) == (f"No index in {folder}. Build one with: "
+                                      f"rag ingest seeds/")
+    assert not assistant.llm_loaded
+
+
+def test_an_index_whose_articles_were_all_removed_refuses_without_asking_the_model(
+        seed_settings, embedder, tmp_path):
+    index = tmp_path / "index"
+    shutil.copytree(seed_settings.index_dir, index, ignore=shutil.ignore_patterns(".lock"))
+    assistant = Assistant(settings_for(index, tmp_path), embedder=embedder, llm=ScriptedLLM())
+    report = assistant.remove(sorted(assistant.index.by_file))
+    assert report.count("removed") == 5 and report.count("rejected") == 0, report.files
+    assert assistant.index.size == 0
+    assert assistant.search("كيم جونغ أون") == []
+    for question, language in ((ANSWERED_AR, "ar"), (ANSWERED_EN, "en")):
+        streamed, answer = split(list(assistant.stream(question)))
+        assert streamed == answer.text == REFUSAL[language]
+        assert answer.refused and answer.language == language and answer.prompt == ""
+
+
+def test_a_model_file_that_does_not_load_is_a_model_error_with_what_to_do(
+        seed_settings, embedder, tmp_path):
+    garbage = tmp_path / "model.gguf"
+    garbage.write_bytes(b"GGUF\x03\x00\x00\x00" + b"\x00\xff" * 4096)
+    assistant = Assistant(Settings.load(index_dir=seed_settings.index_dir, llm=str(garbage)),
+                          embedder=embedder)
+    with pytest.raises(ModelError) as excinfo:
+        assistant.ask(ANSWERED_EN)
+    message = str(excinfo.value)
+    print(f"\n{message}")
+    assert message.startswith(f"Cannot load the language model {garbage}")
+    assert "rag models" in message
+    assert "Traceback" not in message and "\n" not in message
+    assert not assistant.llm_loaded
+    # Search needs no model and still works.
+    assert assistant.search("Shoigu Pyongyang", k=2)
+
+
+def test_a_model_that_is_not_there_names_the_file_and_the_choices(seed_settings, embedder,
+                                                                    tmp_path):
+    assistant = Assistant(settings_for(seed_settings.index_dir, tmp_path), embedder=embedder)
+    with pytest.raises(ModelError) as excinfo:
+        assistant.ask(ANSWERED_EN)
+    message = str(excinfo.value)
+    assert f"LLM file {tmp_path / 'no-model.gguf'} does not exist" in message
+    assert "RAG_LLM" in message and models.SMALL_LLM in message
+
+
+# ---------------------------------------------------------------------------------- the stream
+
+
+def test_a_supported_answer_is_streamed_as_it_is_then_given_with_its_citation(
+        seed_settings, embedder):
+    llm = ScriptedLLM(lambda messages: f"{first_evidence(messages)} [1]")
+    assistant = Assistant(seed_settings, embedder=embedder, llm=llm)
+    streamed, answer = split(list(assistant.stream(ANSWERED_AR)))
+    assert streamed == answer.text == f"{first_evidence(llm.messages)} [1]"
+    assert not answer.refused and not answer.unsupported
+    assert [(c.number, c.supported) for c in answer.citations] == [(1, True)]
+
+
+def test_the_final_text_is_the_checked_one_when_citations_were_repaired(seed_settings,
+                                                                         embedder):
+    # A marker before the full stop, and one pointing to no evidence: the final Answer moves
+    # the first after the stop and drops the second; the streamed text was the model's own.
+    llm = ScriptedLLM(lambda messages: f"{first_evidence(messages).rstrip('.')} [1, 99].")
+    assistant = Assistant(seed_settings, embedder=embedder, llm=llm)
+    streamed, answer = split(list(assistant.stream(ANSWERED_AR)))
+    assert "[1, 99]" in streamed
+    assert answer.text == first_evidence(llm.messages).rstrip(".") + ". [1]"
+    assert [c.number for c in answer.citations] == [1]
+    assert " ".join(MARKER.sub("", streamed).split()) == " ".join(MARKER.sub("", answer.text)
+                                                                  .split())
+
+
+@pytest.mark.parametrize("reply", [NOT_FOUND, f" {NOT_FOUND}.", "NOT_FO"])
+def test_the_refusal_token_is_never_streamed(seed_settings, embedder, reply):
+    assistant = Assistant(seed_settings, embedder=embedder, llm=ScriptedLLM(reply, piece=2))
+    streamed, answer = split(list(assistant.stream(ANSWERED_EN)))
+    assert streamed == answer.text == REFUSAL["en"]
+    assert answer.refused and answer.prompt
+
+
+def test_an_answer_no_evidence_supports_is_replaced_by_the_refusal(seed_settings, embedder):
+    # Already streamed, so the pieces hold the model's text then the refusal; the final
+    # Answer is the refusal alone and keeps what the model said apart.
+    said = "Lima is the capital of Peru [1]."
+    assistant = Assistant(seed_settings, embedder=embedder, llm=ScriptedLLM(said))
+    streamed, answer = split(list(assistant.stream(ABSENT_EN)))
+    assert streamed == said + REFUSAL["en"]
+    assert answer.text == REFUSAL["en"] and answer.refused and answer.unsupported
+    assert answer.unsupported_text == "Lima is the capital of Peru. [1]"
+    assert answer.citations == []
+
+
+# ---------------------------------------------------------------------------------- real model
+
+
+@pytest.fixture
+def real(seed_settings, embedder, small_llm) -> Assistant:
+    settings = Settings.load(index_dir=seed_settings.index_dir, llm=models.SMALL_LLM,
+                             max_answer_tokens=60)
+    return Assistant(settings, embedder=embedder, llm=small_llm)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_an_arabic_question_is_answered_in_arabic_as_it_streams(real):
+    streamed, answer = split(list(real.stream(ANSWERED_AR)))
+    print(f"\n{answer.text!r} in {answer.timings['total']:.1f} s")
+    assert not answer.refused and not answer.unsupported
+    assert answer.language == "ar" and detect_language(answer.text) == "ar"
+    assert answer.citations and all(c.supported for c in answer.citations)
+    assert streamed.strip() and MARKER.sub("", streamed).split() == \
+        MARKER.sub("", answer.text).split()
+    # The prompt is the Arabic one, with the numbered evidence and the question.
+    assert load_prompt(PROMPTS, "answer", "ar") in answer.prompt
+    assert "\n[1] " in answer.prompt and ANSWERED_AR in answer.prompt
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_a_question_the_articles_do_not_answer_is_refused_in_its_language(real):
+    answer = real.ask(ABSENT_EN)
+    print(f"\n{answer.text!r}; the model said {answer.unsupported_text!r}")
+    assert answer.refused and answer.text == REFUSAL["en"] and answer.citations == []
+    assert answer.language == "en"
+    # The model was asked: the prompt it got and the time each step took are reported.
+    assert ABSENT_EN in answer.prompt and load_prompt(PROMPTS, "answer", "en") in answer.prompt
+    t = answer.timings
+    assert {"retrieval", "first_token", "total"} <= t.keys(), t
+    assert 0 < t["retrieval"] <= t["first_token"] <= t["total"], t
