@@ -19,6 +19,8 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -38,16 +40,30 @@ def scored_answers(settings: Settings, questions: Path) -> list[dict]:
     print()
     rows = []
     for r in report.results:
-        if r.refused or r.error:
+        if r.error:
             continue
-        rows.append({"id": r.id, "lang": r.lang, "answer": r.answer,
+        rows.append({"id": r.id, "lang": r.lang, "answerable": r.answerable,
+                     "answer": r.answer, "refused": r.refused,
                      "support": max((c["support"] for c in r.citations), default=0.0),
-                     "right": bool(r.answerable and r.correct)})
+                     "right": bool(r.answerable and r.correct),
+                     "evidence_similarity": evidence_similarity(
+                         assistant, r.standalone_question or r.question)})
     return rows
+
+
+def evidence_similarity(assistant: Assistant, question: str) -> float:
+    """Cosine of the question and its closest evidence sentence: a possible pre-LLM gate."""
+    evidence = assistant._evidence_selector().select(question, assistant.search(question),
+                                                     assistant.settings.evidence_sentences)
+    if not evidence:
+        return 0.0
+    vectors = assistant.embedder.embed_passages([e.text for e in evidence])
+    return round(float(np.max(vectors @ assistant.embedder.embed_query(question))), 4)
 
 
 def sweep(rows: list[dict], thresholds: list[float]) -> list[dict]:
     out = []
+    rows = [r for r in rows if not r["refused"]]
     for t in thresholds:
         kept = [r for r in rows if r["support"] >= t]
         right = sum(r["right"] for r in kept)
@@ -82,6 +98,11 @@ def main() -> None:
             mark = "  <- best" if row is best else ""
             print(f"{row['threshold']:>9.2f} {row['right_kept']:>10} {row['wrong_shown']:>11} "
                   f"{row['right_withheld']:>14}{mark}")
+    print("\nquestion vs closest evidence sentence (cosine), a gate before the model:")
+    for answerable in (True, False):
+        sims = sorted(r["evidence_similarity"] for r in rows if r["answerable"] == answerable)
+        print(f"  {'answerable' if answerable else 'unanswerable':>12}: min {sims[0]:.3f} "
+              f"median {sims[len(sims) // 2]:.3f} max {sims[-1]:.3f}")
     if args.json:
         args.json.write_text(json.dumps(result, ensure_ascii=False, indent=1))
 
