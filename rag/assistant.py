@@ -6,6 +6,7 @@ Read `Assistant.stream` top to bottom to see every step a question goes through.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -27,6 +28,10 @@ from .types import Answer, Evidence, IngestReport, Passage
 log = logging.getLogger(__name__)
 
 NOT_FOUND = "NOT_FOUND"
+# The model writes the token as "Not_FOUND" or "NOT FOUND" too.
+_SAYS_NOT_FOUND = re.compile(r"NOT[\s_]?FOUND", re.IGNORECASE)
+# The small models sometimes run away ("1000000000…"): 16 identical characters in a row.
+_RUNAWAY = re.compile(r"(\S)\1{15,}")
 UNSUPPORTED_LANGUAGE = ("I can answer questions in Arabic and English only.\n"
                         "أستطيع الإجابة عن الأسئلة بالعربية والإنجليزية فقط.")
 Turn = tuple[str, str]  # (question, answer)
@@ -153,8 +158,11 @@ class Assistant:
         for piece in llm.stream(messages, self.settings.max_answer_tokens,
                                      self.settings.temperature,
                                      self.settings.generation_timeout_s, cancel, info):
+            if _RUNAWAY.search(info.text):
+                info.stopped = "runaway"
+                break
             # Hold back text that may still turn out to be the refusal token.
-            if NOT_FOUND.startswith(info.text.strip()) or NOT_FOUND in info.text:
+            if _may_become_not_found(info.text) or _SAYS_NOT_FOUND.search(info.text):
                 continue
             new = info.text[len(shown):]
             shown = info.text
@@ -166,10 +174,10 @@ class Assistant:
         prompt = _render(messages)
 
         stopped = info.stopped in ("timeout", "cancelled")
-        if NOT_FOUND in info.text or (not info.text.strip() and not stopped):
+        if _SAYS_NOT_FOUND.search(info.text) or (not info.text.strip() and not stopped):
             yield from self._refuse(question, language, started, timings, standalone, prompt)
             return
-        if stopped and NOT_FOUND.startswith(info.text.strip()):
+        if stopped and _may_become_not_found(info.text):
             # Stopped before any text was shown (e.g. a timeout while the prompt was read):
             # that is not "the articles don't say".
             info.text = ""
@@ -180,6 +188,8 @@ class Assistant:
                     "cancelled": " …(stopped)"}[info.stopped]
             checked.text = (checked.text + note).strip()
             checked.unsupported = checked.unsupported and bool(info.text.strip())
+        if info.stopped == "runaway":
+            checked.unsupported = True  # repeated characters are no answer, whatever they cite
         if checked.unsupported and not stopped:
             # No evidence sentence holds what the model said (typically an answer from its own
             # memory to a question the articles do not cover): say so instead of showing it.
@@ -268,3 +278,7 @@ def _prompt_text(text: str) -> str:
 
 def _render(messages: list[dict[str, str]]) -> str:
     return "\n\n".join(f"<{m['role']}>\n{m['content']}" for m in messages)
+
+
+def _may_become_not_found(text: str) -> bool:
+    return NOT_FOUND.startswith(text.strip().upper().replace(" ", "_"))

@@ -385,6 +385,9 @@ def _record_answer(result: QuestionResult, answer: Answer, item: Item) -> None:
     result.citations = [_citation_record(c, item) for c in answer.citations]
     if item.answerable and not answer.refused:
         result.missing = missing_parts(answer.text, item.answers)
+        # "Which came first, A or B?" holds its answer: the question echoed back is no answer.
+        if not result.missing and contains(match_tokens(answer.text), item.question):
+            result.missing = ["(an answer, not the question repeated)"]
         result.correct = not result.missing
         if result.citations:
             result.citation_precision = (sum(c["correct"] for c in result.citations)

@@ -198,7 +198,8 @@ def test_the_final_text_is_the_checked_one_when_citations_were_repaired(seed_set
                                                                   .split())
 
 
-@pytest.mark.parametrize("reply", [NOT_FOUND, f" {NOT_FOUND}.", "NOT_FO"])
+@pytest.mark.parametrize("reply", [NOT_FOUND, f" {NOT_FOUND}.", "NOT_FO", "Not_FOUND [5]",
+                                   "not found"])
 def test_the_refusal_token_is_never_streamed(seed_settings, embedder, reply):
     assistant = Assistant(seed_settings, embedder=embedder, llm=ScriptedLLM(reply, piece=2))
     streamed, answer = split(list(assistant.stream(ANSWERED_EN)))
@@ -216,6 +217,15 @@ def test_an_answer_no_evidence_supports_is_replaced_by_the_refusal(seed_settings
     assert answer.text == REFUSAL["en"] and answer.refused and answer.unsupported
     assert answer.unsupported_text == "Lima is the capital of Peru. [1]"
     assert answer.citations == []
+
+
+def test_a_runaway_answer_is_stopped_and_refused(seed_settings, embedder):
+    said = "1" + "0" * 200 + " [1]"  # what the 1.5B model wrote for a deal's value
+    llm = ScriptedLLM(said, piece=1)
+    assistant = Assistant(seed_settings, embedder=embedder, llm=llm)
+    streamed, answer = split(list(assistant.stream(ANSWERED_AR)))
+    assert answer.text == REFUSAL["ar"] and answer.refused and answer.unsupported
+    assert len(streamed) < 40 + len(REFUSAL["ar"])  # stopped after 16 repeats, not 200
 
 
 # ---------------------------------------------------------------------------------- real model

@@ -291,6 +291,17 @@ def test_wrong_language_unanswered_refusal_and_errors_are_failures():
     assert report.counts["language_match"] == 3  # the broken question has no answer to judge
 
 
+def test_an_answer_that_repeats_the_question_is_not_correct():
+    item = ev.Item("first", "Which came first, the visit of Shoigu or of Kim?", "en",
+                   [["Shoigu"]], sources=["a.txt"])
+    echo = Answer(item.question, "Question: which came first, the visit of Shoigu or of Kim? [1]",
+                  "en", [cite(A, "زار شويغو")])
+    real = Answer(item.question, "The visit of Shoigu came first [1].", "en", [cite(A, "زار شويغو")])
+    for answer, correct in ((echo, False), (real, True)):
+        report = ev.evaluate(FakeAssistant({item.question: answer}, {item.question: [A]}), [item])
+        assert report.results[0].correct is correct, report.results[0].missing
+
+
 def test_follow_ups_send_history_and_retrieve_with_the_standalone_question():
     item = ev.Item("f", "And when?", "en", [["Sunday"]], sources=["a.txt"],
                    history=[("Who left?", "Kim [1].")])
