@@ -8,8 +8,8 @@ The vectors come from a Gaussian mixture (1,024 clusters, anisotropic noise whos
 decays like 1/rank, as the spectrum of real sentence embeddings does), L2-normalized like
 e5's, so nearest neighbours are meaningful and HNSW's recall is not trivially 100 %. Queries
 are fresh draws from the same mixture. The indexes are built by the project's own
-`rag.store.build_vector_index` (HNSW: M=32, efConstruction=80, efSearch=64); efSearch 32
-and 128 are measured on the same graph.
+`rag.store.build_vector_index` (HNSW: M=32, efConstruction=80, efSearch=128); efSearch 32
+and 64 are measured on the same graph too.
 
 Per size and index: build time, index size (exact bytes of the structures), the resident
 memory the build added (RSS delta), single-query latency p50/p99 (one query at a time, as a
