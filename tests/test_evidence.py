@@ -2,43 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 from itertools import pairwise
 
-import numpy as np
 import pytest
+from fakes import FakeEmbedder
 
-from rag.arabic import tokenize
 from rag.evidence import MIN_SENTENCE_CHARS, EvidenceSelector
 from rag.types import Chunk, Document, Passage
-
-
-class FakeEmbedder:
-    """Deterministic hashed bag of words with the Embedder interface: fast, no model."""
-
-    dim = 64
-    max_tokens = 512
-
-    def __init__(self) -> None:
-        self.embedded: list[str] = []
-
-    def _vector(self, text: str) -> np.ndarray:
-        v = np.zeros(self.dim, dtype=np.float32)
-        for token in tokenize(text):
-            v[int(hashlib.md5(token.encode()).hexdigest(), 16) % self.dim] += 1.0
-        norm = np.linalg.norm(v)
-        return v / norm if norm else v
-
-    def embed_passages(self, texts: list[str]) -> np.ndarray:
-        self.embedded += texts
-        return np.array([self._vector(t) for t in texts], dtype=np.float32).reshape(-1, self.dim)
-
-    def embed_query(self, text: str) -> np.ndarray:
-        return self._vector(text)
-
-    def count_tokens(self, text: str) -> int:
-        return len(text.split())
-
 
 DOC_A = ("عنوان الخبر\n"
          "القاهرة (رويترز) - أعلنت وزارة الصحة المصرية اليوم افتتاح مستشفى جديد في حي المعادي. "

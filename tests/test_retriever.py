@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
 import pytest
+from fakes import FakeEmbedder
 
-from rag.arabic import tokenize
 from rag.config import Settings
 from rag.errors import QueryError
 from rag.lexical import LexicalIndex
@@ -18,36 +17,6 @@ from rag.store import IndexData, build_vector_index
 from rag.types import Chunk, Document
 
 MODEL = Path.home() / ".cache/rag/models/multilingual-e5-small"
-
-
-class FakeEmbedder:
-    """Deterministic hashed bag of words with the Embedder interface: fast, no model."""
-
-    dim = 64
-    max_tokens = 512
-
-    def __init__(self) -> None:
-        self.queries: list[str] = []
-
-    def _vector(self, text: str) -> np.ndarray:
-        v = np.zeros(self.dim, dtype=np.float32)
-        for token in tokenize(text):
-            v[int(hashlib.md5(token.encode()).hexdigest(), 16) % self.dim] += 1.0
-        norm = np.linalg.norm(v)
-        return v / norm if norm else v
-
-    def embed_passages(self, texts: list[str]) -> np.ndarray:
-        return np.array([self._vector(t) for t in texts], dtype=np.float32).reshape(-1, self.dim)
-
-    def embed_queries(self, texts: list[str]) -> np.ndarray:
-        self.queries += texts
-        return self.embed_passages(texts)
-
-    def embed_query(self, text: str) -> np.ndarray:
-        return self.embed_queries([text])[0]
-
-    def count_tokens(self, text: str) -> int:
-        return len(text.split())
 
 
 def make_index(texts: list[str], embedder, version: str = "v1") -> IndexData:
