@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from . import models
 from .config import Settings
@@ -81,23 +82,8 @@ class LocalLLM:
                 messages=messages, max_tokens=max_tokens, temperature=temperature,
                 seed=self.seed, stream=True)
             try:
-                for chunk in chunks:
-                    choice = chunk["choices"][0]
-                    piece = choice.get("delta", {}).get("content") or ""
-                    if piece:
-                        if info.first_token_s is None:
-                            info.first_token_s = time.perf_counter() - started
-                        info.completion_tokens += 1
-                        info.text += piece
-                        yield piece
-                    if choice.get("finish_reason"):
-                        info.stopped = choice["finish_reason"]
-                    if cancel is not None and cancel.is_set():
-                        info.stopped = "cancelled"
-                        break
-                    if time.perf_counter() - started > timeout_s:
-                        info.stopped = "timeout"
-                        break
+                yield from follow_choices((chunk["choices"][0] for chunk in chunks), info,
+                                          started, timeout_s, cancel)
             finally:
                 chunks.close()  # stops llama.cpp from generating the rest
                 info.total_s = time.perf_counter() - started
@@ -105,3 +91,25 @@ class LocalLLM:
 
     def complete(self, messages: list[dict[str, str]], max_tokens: int, **kwargs) -> str:
         return "".join(self.stream(messages, max_tokens, **kwargs))
+
+
+def follow_choices(choices: Iterable[dict[str, Any]], info: Generation, started: float,
+                   timeout_s: float, cancel: threading.Event | None) -> Iterator[str]:
+    """Yield the text of OpenAI-style streamed choices, keeping `info` up to date; returns
+    early on cancel or timeout (the caller then closes the stream, which stops generation)."""
+    for choice in choices:
+        piece = (choice.get("delta") or {}).get("content") or ""
+        if piece:
+            if info.first_token_s is None:
+                info.first_token_s = time.perf_counter() - started
+            info.completion_tokens += 1  # one streamed piece is one token on llama.cpp
+            info.text += piece
+            yield piece
+        if choice.get("finish_reason"):
+            info.stopped = choice["finish_reason"]
+        if cancel is not None and cancel.is_set():
+            info.stopped = "cancelled"
+            return
+        if time.perf_counter() - started > timeout_s:
+            info.stopped = "timeout"
+            return

@@ -28,7 +28,7 @@ from typing import Any
 
 from .config import Settings
 from .errors import ModelError
-from .llm import Generation
+from .llm import Generation, follow_choices
 
 log = logging.getLogger(__name__)
 
@@ -140,29 +140,18 @@ class RemoteLLM:
                                  max(CONNECT_TIMEOUT_S, timeout_s))
         info.timings["queue_wait"] = 0.0  # the server queues; we cannot see it
         usage: Any = None
-        try:
+
+        def choices() -> Iterator[dict[str, Any]]:
+            nonlocal usage
             for event in _sse_events(response, self.endpoint):
                 usage = event.get("usage") or usage
                 if event.get("error"):
                     raise ModelError(f"The language model server at {self.endpoint} failed "
                                      f"while answering: {_message(event['error'])}")
-                choices = event.get("choices") or [{}]
-                choice = choices[0]
-                piece = (choice.get("delta") or {}).get("content") or ""
-                if piece:
-                    if info.first_token_s is None:
-                        info.first_token_s = time.perf_counter() - started
-                    info.completion_tokens += 1  # one streamed piece is one token on llama.cpp
-                    info.text += piece
-                    yield piece
-                if choice.get("finish_reason"):
-                    info.stopped = choice["finish_reason"]
-                if cancel is not None and cancel.is_set():
-                    info.stopped = "cancelled"
-                    break
-                if time.perf_counter() - started > timeout_s:
-                    info.stopped = "timeout"
-                    break
+                yield (event.get("choices") or [{}])[0]
+
+        try:
+            yield from follow_choices(choices(), info, started, timeout_s, cancel)
             if isinstance(usage, dict) and usage.get("completion_tokens"):
                 info.completion_tokens = int(usage["completion_tokens"])
         except TimeoutError:
