@@ -265,3 +265,18 @@ def test_a_question_the_articles_do_not_answer_is_refused_in_its_language(real):
     t = answer.timings
     assert {"retrieval", "first_token", "total"} <= t.keys(), t
     assert 0 < t["retrieval"] <= t["first_token"] <= t["total"], t
+
+
+def test_the_readme_python_example_imports_from_the_package():
+    import re
+    from pathlib import Path
+
+    import rag
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    names = {n.strip() for line in re.findall(r"^from rag import (.+)$", readme, re.MULTILINE)
+             for n in line.split(",")}
+    assert "Assistant" in names
+    for name in names | set(rag.__all__):
+        assert hasattr(rag, name), name
+    assert callable(rag.Assistant.from_settings)
