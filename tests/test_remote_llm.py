@@ -30,8 +30,8 @@ from rag.remote_llm import RemoteLLM
 from rag.types import Answer
 
 SMALL_LLM = "qwen2.5-coder-0.5b-instruct-q4_k_m"
-KIRBY = {"question": "من هو المتحدث باسم مجلس الأمن القومي الأمريكي الذي حث بيونغ يانغ على "
-                     "وقف مفاوضات الأسلحة مع روسيا؟", "answers": [["كيربي"], ["كربي"]]}
+SEVENTIETH = {"question": "في أي ذكرى لنهاية الحرب الكورية زار شويغو كوريا الشمالية؟",
+              "answers": [["السبعين"], ["70"]]}
 MESSAGES = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}]
 
 
@@ -195,14 +195,14 @@ def test_assistant_answers_through_the_server_with_citations(llama_server, seed_
     assert isinstance(assistant.llm, RemoteLLM)
     pieces, answer = [], None
     # A question the small model answers (greedy, seed 0) from the seed articles.
-    for item in assistant.stream(KIRBY["question"]):
+    for item in assistant.stream(SEVENTIETH["question"]):
         if isinstance(item, Answer):
             answer = item
         else:
             pieces.append(item)
     assert answer is not None and not answer.refused, answer
     assert len(pieces) > 1  # streamed, not one block
-    assert "".join(pieces).strip() and matches(answer.text, KIRBY["answers"]), answer.text
+    assert "".join(pieces).strip() and matches(answer.text, SEVENTIETH["answers"]), answer.text
     assert answer.citations and any(c.supported for c in answer.citations)
     assert answer.timings["first_token"] < answer.timings["total"]
     # the server's own tokenizer counted the prompt (llama-cpp-python's /extras endpoint)
