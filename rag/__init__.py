@@ -7,11 +7,9 @@
 from .assistant import Assistant
 from .config import Settings
 from .errors import ConfigError, IndexStoreError, IngestError, ModelError, QueryError, RagError
-from .evaluate import evaluate, load_questions
 from .types import Answer, Citation, IngestReport, Passage
 
 __all__ = [
     "Answer", "Assistant", "Citation", "ConfigError", "IndexStoreError", "IngestError",
-    "IngestReport", "ModelError", "Passage", "QueryError", "RagError", "Settings", "evaluate",
-    "load_questions",
+    "IngestReport", "ModelError", "Passage", "QueryError", "RagError", "Settings",
 ]
