@@ -31,7 +31,8 @@ Metrics (the denominator of each is in `Report.counts`):
     answer_accuracy           answerable items answered (not refused) with a matching answer
     refusal_accuracy          unanswerable items refused
     wrong_refusal_rate        answerable items refused (lower is better)
-    language_match            answers whose detected language is the question's
+    language_match            answers whose detected language is the question's (an answer of
+                              digits and symbols alone, "1975 [1]", fits either language)
     cited_answers             answered answerable items with at least one supported citation
     citation_precision        mean over answered answerable items that cite anything of the
                               share of their citations that are correct: the cited document
@@ -68,7 +69,7 @@ from .arabic import normalize
 from .citations import MARKER
 from .config import Settings
 from .errors import IndexStoreError, ModelError, RagError
-from .language import SUPPORTED, detect_language
+from .language import SUPPORTED, detect_language, script_counts
 from .types import Answer, Citation, Passage
 
 if TYPE_CHECKING:
@@ -377,7 +378,8 @@ def _run(assistant: Pipeline, item: Item, retrieval_only: bool, k: int) -> Quest
 
 def _record_answer(result: QuestionResult, answer: Answer, item: Item) -> None:
     result.answer = answer.text
-    result.answer_language = detect_language(MARKER.sub(" ", answer.text))
+    text = MARKER.sub(" ", answer.text)
+    result.answer_language = detect_language(text) if script_counts(text) else item.lang
     result.refused = answer.refused
     result.unsupported = answer.unsupported
     result.standalone_question = answer.standalone_question

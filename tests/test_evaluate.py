@@ -291,6 +291,14 @@ def test_wrong_language_unanswered_refusal_and_errors_are_failures():
     assert report.counts["language_match"] == 3  # the broken question has no answer to judge
 
 
+def test_a_number_alone_is_an_answer_in_the_language_of_the_question():
+    item = ev.Item("year", "في أي عام التقيا؟", "ar", [["2019"]], sources=["a.txt"])
+    answer = Answer(item.question, "2019 [1]", "ar", [cite(A, "التقيا عام 2019")])
+    result = ev.evaluate(FakeAssistant({item.question: answer}, {item.question: [A]}),
+                         [item]).results[0]
+    assert result.answer_language == "ar" and result.passed, result.reasons
+
+
 def test_an_answer_that_repeats_the_question_is_not_correct():
     item = ev.Item("first", "Which came first, the visit of Shoigu or of Kim?", "en",
                    [["Shoigu"]], sources=["a.txt"])
