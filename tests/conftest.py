@@ -1,6 +1,7 @@
 """Shared test fixtures."""
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -57,3 +58,19 @@ def small_llm():
     except ModelError as e:  # not fetched, or corrupt
         pytest.skip(f"{e} (run: rag models fetch)")
     return LocalLLM.from_settings(settings)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's headless chromium driven by playwright (the browser tests of the app)."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not chromium:
+        pytest.skip("Debian's chromium is not installed (make browser)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-dev-shm-usage"])
+        yield b
+        b.close()

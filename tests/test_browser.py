@@ -10,7 +10,6 @@ test-output/screenshots/.
 from __future__ import annotations
 
 import re
-import shutil
 import sys
 from pathlib import Path
 from urllib.parse import urlparse
@@ -35,21 +34,6 @@ UPLOAD_TEXT = ("The Zorbanian lighthouse festival\n\n"
                "1911. Organisers said twelve thousand visitors came to watch.\n")
 
 external_requests: list[str] = []
-
-
-@pytest.fixture(scope="module")
-def browser():
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if not chromium:
-        pytest.skip("Debian's chromium is not installed (make browser)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-dev-shm-usage"])
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ visible on the page as plain text.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -52,21 +51,6 @@ PELLHAM - The Pellham town bakery won the regional bread prize on Friday for its
 {SCRIPT}, the judges said. The bakery {IMG} was founded in 1921 {BEACON}.
 """
 QUESTION = "كم ميلاً بحرياً يمكن رؤية ضوء منارة Quillon الجديد منه؟"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if not chromium:
-        pytest.skip("Debian's chromium is not installed (make browser)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-dev-shm-usage"])
-        yield b
-        b.close()
 
 
 def wait_for_models(page) -> None:
