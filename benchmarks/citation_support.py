@@ -26,15 +26,21 @@ sys.path.insert(0, str(ROOT))
 
 from rag.assistant import Assistant
 from rag.config import Settings
-from rag.evaluate import evaluate, load_questions
+from rag.evaluate import XQUAD_SETS, evaluate, ingest_xquad, load_question_set, xquad_settings
 
+XQUAD_DIR = ROOT.parent / "shared/benchmarks/xquad"
 # A wrong answer shown as fact costs more than a right one withheld: it is trusted.
 WRONG_SHOWN_COST = 2.0
 
 
-def scored_answers(settings: Settings, questions: Path) -> list[dict]:
-    assistant = Assistant(settings.with_values({"lexical_support": 0.0, "dense_support": 0.0}))
-    items = load_questions(questions)
+def scored_answers(settings: Settings, questions: str, limit: int | None) -> list[dict]:
+    settings = settings.with_values({"lexical_support": 0.0, "dense_support": 0.0})
+    _, items = load_question_set(questions, XQUAD_DIR, limit, 0 if limit else None)
+    if questions in XQUAD_SETS:
+        settings = xquad_settings(settings)
+    assistant = Assistant(settings)
+    if questions in XQUAD_SETS:
+        ingest_xquad(assistant, XQUAD_DIR)
     report = evaluate(assistant, items,
                       progress=lambda what, i, n: print(f"\r{what} {i}/{n}", end="", flush=True))
     print()
@@ -76,17 +82,21 @@ def sweep(rows: list[dict], thresholds: list[float]) -> list[dict]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--questions", type=Path, default=ROOT / "tests/questions/seeds.jsonl")
+    parser.add_argument("--questions", default=str(ROOT / "tests/questions/seeds.jsonl"),
+                        help="a question set file, or xquad-ar / xquad-en")
+    parser.add_argument("--limit", type=int, help="a sample of this many questions (seed 0)")
     parser.add_argument("--json", type=Path, help="write the answers and the sweep here")
     args = parser.parse_args()
 
     settings = Settings.load()
-    rows = scored_answers(settings, args.questions)
+    rows = scored_answers(settings, args.questions, args.limit)
     result = {"created": time.strftime("%Y-%m-%d %H:%M"), "llm": settings.llm,
-              "questions": str(args.questions.relative_to(ROOT)), "answers": rows, "sweeps": {}}
+              "questions": Path(args.questions).name, "answers": rows, "sweeps": {}}
     for lang, name, grid in (("ar", "lexical_support", [i / 20 for i in range(15)]),
                              ("en", "dense_support", [0.70 + i / 100 for i in range(21)])):
         subset = [r for r in rows if r["lang"] == lang]
+        if not subset:
+            continue
         table = sweep(subset, grid)
         best = max(table, key=lambda row: (row["score"], -row["threshold"]))
         result["sweeps"][name] = {"table": table, "best": best["threshold"],
@@ -101,6 +111,8 @@ def main() -> None:
     print("\nquestion vs closest evidence sentence (cosine), a gate before the model:")
     for answerable in (True, False):
         sims = sorted(r["evidence_similarity"] for r in rows if r["answerable"] == answerable)
+        if not sims:
+            continue
         print(f"  {'answerable' if answerable else 'unanswerable':>12}: min {sims[0]:.3f} "
               f"median {sims[len(sims) // 2]:.3f} max {sims[-1]:.3f}")
     if args.json:

@@ -307,6 +307,7 @@ class QuestionResult:
     answer_language: str = ""
     refused: bool = False
     unsupported: bool = False
+    unsupported_text: str = ""  # what the model said when the support gate refused it
     standalone_question: str = ""
     citations: list[dict[str, Any]] = field(default_factory=list)  # with "correct" added
     timings: dict[str, float] = field(default_factory=dict)
@@ -382,6 +383,7 @@ def _record_answer(result: QuestionResult, answer: Answer, item: Item) -> None:
     result.answer_language = detect_language(text) if script_counts(text) else item.lang
     result.refused = answer.refused
     result.unsupported = answer.unsupported
+    result.unsupported_text = answer.unsupported_text
     result.standalone_question = answer.standalone_question
     result.timings = {key: answer.timings[key] for key in LATENCIES if key in answer.timings}
     result.citations = [_citation_record(c, item) for c in answer.citations]
