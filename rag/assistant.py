@@ -232,10 +232,13 @@ class Assistant:
         rewritten = self.llm.complete(messages, max_tokens=60).strip().splitlines()
         timings["condense"] = time.perf_counter() - t
         candidate = MARKER.sub("", rewritten[0]).strip() if rewritten else ""
-        # A rewrite in another language or a runaway answer is worse than the original.
-        if not candidate or detect_language(candidate) != language or len(candidate) > 300:
-            return question
-        return candidate.removeprefix("Q:").strip()
+        candidate = candidate.removeprefix("Q:").strip()
+        # The small model sometimes answers instead of rewriting, from its own memory, or
+        # switches language: then the previous question supplies the missing subject.
+        if (not candidate or detect_language(candidate) != language or len(candidate) > 300
+                or not candidate.endswith(("?", "؟"))):
+            return f"{recent[-1][0]} {question}"
+        return candidate
 
     def _refuse(self, question: str, language: str, started: float,
                 timings: dict[str, float], standalone: str, prompt: str = "",

@@ -44,6 +44,9 @@ class ScriptedLLM:
     def count_tokens(self, text: str) -> int:
         return len(text.split())
 
+    def complete(self, messages, max_tokens, **kwargs) -> str:
+        return "".join(self.stream(messages, max_tokens, **kwargs))
+
     def stream(self, messages, max_tokens, temperature=0.0, timeout_s=120.0, cancel=None,
                info=None):
         assert self.reply is not None, "the model was asked to answer"
@@ -217,6 +220,23 @@ def test_an_answer_no_evidence_supports_is_replaced_by_the_refusal(seed_settings
     assert answer.text == REFUSAL["en"] and answer.refused and answer.unsupported
     assert answer.unsupported_text == "Lima is the capital of Peru. [1]"
     assert answer.citations == []
+
+
+@pytest.mark.parametrize(("rewrite", "expected"), [
+    ("When did Kim arrive in Vladivostok?", "When did Kim arrive in Vladivostok?"),
+    # an answer instead of a question, from the model's memory: the previous question helps
+    ("Kim arrived in 2019 by plane.", "Who did Kim meet in Russia? And when did he arrive?"),
+])
+def test_a_follow_up_is_rewritten_only_into_a_question(seed_settings, embedder, rewrite,
+                                                       expected):
+    def reply(messages):
+        condensing = messages[0]["content"] == load_prompt(PROMPTS, "condense", "en")
+        return rewrite if condensing else NOT_FOUND
+
+    assistant = Assistant(seed_settings, embedder=embedder, llm=ScriptedLLM(reply))
+    answer = assistant.ask("And when did he arrive?",
+                           [("Who did Kim meet in Russia?", "Putin [1].")])
+    assert answer.standalone_question == expected
 
 
 def test_a_runaway_answer_is_stopped_and_refused(seed_settings, embedder):
