@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
-import time
-import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from servers import free_port, stop, wait_until_serving
 
 from rag import models
 from rag.assistant import Assistant
@@ -33,12 +31,6 @@ SMALL_LLM = "qwen2.5-coder-0.5b-instruct-q4_k_m"
 SEVENTIETH = {"question": "في أي ذكرى لنهاية الحرب الكورية زار شويغو كوريا الشمالية؟",
               "answers": [["السبعين"], ["70"]]}
 MESSAGES = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class FakeServer:
@@ -167,24 +159,10 @@ def llama_server(tmp_path_factory):
             stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     url = f"http://127.0.0.1:{port}/v1"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"llama_cpp.server exited:\n{log_path.read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(f"{url}/models", timeout=2):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"llama_cpp.server did not start:\n{log_path.read_text()[-3000:]}")
-                time.sleep(0.5)
+        wait_until_serving(process, f"{url}/models", log_path, timeout_s=120)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process)
 
 
 @pytest.mark.slow

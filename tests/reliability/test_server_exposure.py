@@ -11,23 +11,17 @@ import os
 import socket
 import subprocess
 import sys
-import time
 
 import httpx
 import pytest
 from reliability_support import ROOT
+from servers import free_port, stop, wait_until_serving
 
 import app
 
 USER, PASSWORD = "alice", "correct horse battery staple"
 REFUSAL = ("Refusing to listen on 0.0.0.0: other machines could reach the app. Add "
            "--allow-remote (and --auth user:password) to do it on purpose.")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def nothing_listens(port: int) -> bool:
@@ -100,25 +94,11 @@ def locked_server(tmp_path_factory):
          "--allow-remote", "--auth", f"{USER}:{PASSWORD}"],
         cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 240
     try:
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"app.py exited with {process.returncode}:\n{log.read_text()}")
-            try:
-                httpx.get(url + "/", timeout=5)
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"app.py did not come up:\n{log.read_text()[-3000:]}")
-                time.sleep(0.5)
+        wait_until_serving(process, url + "/", log, timeout_s=240)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process)
 
 
 @pytest.mark.timeout(300)
