@@ -86,4 +86,9 @@ def _resolve_precision(precision: str) -> str:
     import torch
 
     # Without native bfloat16 instructions, autocast emulates it and is slower than float32.
-    return "bf16" if torch.ops.mkldnn._is_mkldnn_bf16_supported() else "fp32"
+    # The check is torch's private one: a torch without it gets the safe choice.
+    native = getattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: False)
+    try:
+        return "bf16" if native() else "fp32"
+    except RuntimeError:
+        return "fp32"
