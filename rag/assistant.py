@@ -32,6 +32,8 @@ NOT_FOUND = "NOT_FOUND"
 _SAYS_NOT_FOUND = re.compile(r"NOT[\s_]?FOUND", re.IGNORECASE)
 # The small models sometimes run away ("1000000000…"): 16 identical characters in a row.
 _RUNAWAY = re.compile(r"(\S)\1{15,}")
+# The model sometimes starts with a label ("الإجابة: الثلاثاء"), which is not part of the answer.
+_LABELS = ("answer:", "الإجابة:", "الجواب:")
 UNSUPPORTED_LANGUAGE = ("I can answer questions in Arabic and English only.\n"
                         "أستطيع الإجابة عن الأسئلة بالعربية والإنجليزية فقط.")
 Turn = tuple[str, str]  # (question, answer)
@@ -161,11 +163,13 @@ class Assistant:
             if _RUNAWAY.search(info.text):
                 info.stopped = "runaway"
                 break
-            # Hold back text that may still turn out to be the refusal token.
-            if _may_become_not_found(info.text) or _SAYS_NOT_FOUND.search(info.text):
+            # Hold back text that may still turn out to be the refusal token or a label.
+            if (_may_become_not_found(info.text) or _SAYS_NOT_FOUND.search(info.text)
+                    or _may_become_label(info.text)):
                 continue
-            new = info.text[len(shown):]
-            shown = info.text
+            text = _without_label(info.text)
+            new = text[len(shown):]
+            shown = text
             yield new
         timings["first_token"] = (info.first_token_s or info.total_s) + timings["retrieval"] \
             + timings.get("condense", 0.0)
@@ -182,7 +186,8 @@ class Assistant:
             # that is not "the articles don't say".
             info.text = ""
         checked = CitationChecker(self.embedder, self.settings.lexical_support,
-                                  self.settings.dense_support).check(info.text, evidence)
+                                  self.settings.dense_support).check(_without_label(info.text),
+                                                                     evidence)
         if stopped:
             note = {"timeout": " …(stopped: the answer took too long)",
                     "cancelled": " …(stopped)"}[info.stopped]
@@ -281,6 +286,19 @@ def _prompt_text(text: str) -> str:
 
 def _render(messages: list[dict[str, str]]) -> str:
     return "\n\n".join(f"<{m['role']}>\n{m['content']}" for m in messages)
+
+
+def _may_become_label(text: str) -> bool:
+    start = text.lstrip().lower()
+    return any(label.startswith(start) for label in _LABELS)
+
+
+def _without_label(text: str) -> str:
+    start = text.lstrip()
+    for label in _LABELS:
+        if start.lower().startswith(label):
+            return start[len(label):].lstrip()
+    return text
 
 
 def _may_become_not_found(text: str) -> bool:

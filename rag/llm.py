@@ -32,14 +32,16 @@ class LocalLLM:
     """Chat completion with the GGUF's own chat template, streamed token by token.
 
     llama.cpp keeps the KV cache of the previous prompt and re-evaluates only what differs,
-    so prompts that start with the same system message skip re-reading it.
+    so prompts that start with the same system message skip re-reading it. A RAM cache of
+    recent states (about 10 MB each) keeps that true when Arabic and English questions
+    alternate: each language's system prompt is read once, not after every switch.
     """
 
     def __init__(self, model_path: str, n_ctx: int = 2048, n_threads: int = 0, seed: int = 0,
-                 name: str = "") -> None:
+                 name: str = "", prompt_cache_mb: int = 64) -> None:
         import os
 
-        from llama_cpp import Llama
+        from llama_cpp import Llama, LlamaRAMCache
 
         self.name = name or os.path.basename(model_path)
         self.n_ctx = n_ctx
@@ -54,6 +56,8 @@ class LocalLLM:
         except Exception as e:
             raise ModelError(f"Cannot load the language model {model_path}: {e}. "
                              f"Check it with: rag models") from e
+        if prompt_cache_mb > 0:
+            self.llama.set_cache(LlamaRAMCache(capacity_bytes=prompt_cache_mb << 20))
         self.seed = seed
         self._lock = threading.Lock()  # one llama.cpp context serves one request at a time
 
@@ -65,7 +69,7 @@ class LocalLLM:
         name = name or settings.llm
         path = name if name.startswith("hf:") else str(models.llm_path(settings, name))
         return cls(path, n_ctx=settings.n_ctx, n_threads=settings.n_threads, seed=settings.seed,
-                   name=name)
+                   name=name, prompt_cache_mb=settings.prompt_cache_mb)
 
     def count_tokens(self, text: str) -> int:
         return len(self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))

@@ -201,6 +201,15 @@ def test_the_final_text_is_the_checked_one_when_citations_were_repaired(seed_set
                                                                   .split())
 
 
+@pytest.mark.parametrize("label", ["الإجابة: ", "Answer: ", " answer:"])
+def test_a_label_before_the_answer_is_neither_streamed_nor_kept(seed_settings, embedder, label):
+    llm = ScriptedLLM(lambda messages: f"{label}{first_evidence(messages)} [1]", piece=2)
+    assistant = Assistant(seed_settings, embedder=embedder, llm=llm)
+    streamed, answer = split(list(assistant.stream(ANSWERED_AR)))
+    assert streamed == answer.text == f"{first_evidence(llm.messages)} [1]"
+    assert not answer.refused
+
+
 @pytest.mark.parametrize("reply", [NOT_FOUND, f" {NOT_FOUND}.", "NOT_FO", "Not_FOUND [5]",
                                    "not found"])
 def test_the_refusal_token_is_never_streamed(seed_settings, embedder, reply):
