@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .arabic import tokenize
+from .arabic import normalize, tokenize
 from .config import Settings
 from .embedder import Embedder
 from .types import Citation, Evidence
@@ -24,6 +24,7 @@ MARKER = re.compile(r"\s*\[(\d{1,3}(?:\s*[,،]\s*\d{1,3})*)\]")
 _SENTENCE_END = re.compile(r"(?<=[.!?؟])\s+")
 # Markers written after the full stop ("Claim. [1] Next claim."), moved in front of it.
 _MARKERS_AFTER_END = re.compile(r"([.!?؟])((?:" + MARKER.pattern + r")+)")
+_NUMBER = re.compile(r"\d+")
 
 @dataclass
 class CheckedAnswer:
@@ -101,14 +102,24 @@ def _claims_with_markers(answer: str) -> list[tuple[str, list[int]]]:
 
 
 def _overlap(claim: str, sentence: str) -> float:
-    claim_words = set(tokenize(claim))
+    claim_words = _words(claim)
     if not claim_words:
         return 0.0
-    return len(claim_words & set(tokenize(sentence))) / len(claim_words)
+    return len(claim_words & _words(sentence)) / len(claim_words)
+
+
+def _words(text: str) -> set[str]:
+    # Search tokens skip one-character words, but "3" is a whole answer ("على 3 كيانات").
+    return set(tokenize(text)) | set(_NUMBER.findall(normalize(text)))
 
 
 def _different_scripts(a: str, b: str) -> bool:
-    def arabic(s: str) -> bool:
+    """True if one is mostly Arabic letters and the other mostly Latin; a text of digits and
+    symbols alone ("3", "2019") is in both scripts."""
+    def script(s: str) -> str:
         letters = [c for c in s if c.isalpha()]
-        return bool(letters) and sum("\u0600" <= c <= "\u06ff" for c in letters) > len(letters) / 2
-    return arabic(a) != arabic(b)
+        if not letters:
+            return "any"
+        return "ar" if sum("\u0600" <= c <= "\u06ff" for c in letters) > len(letters) / 2 \
+            else "latin"
+    return "any" not in (script(a), script(b)) and script(a) != script(b)

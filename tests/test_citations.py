@@ -206,6 +206,19 @@ def test_no_evidence_means_no_citation_and_an_unsupported_answer():
 # ---------------------------------------------------------------------------------- scripts
 
 
+@pytest.mark.parametrize("answer", ["3 [1]", "3", "٣ [1]", "3."])
+def test_a_number_alone_is_supported_by_the_sentence_that_holds_it(embedder, answer):
+    # A digits-only answer has no script: it is checked by words, whatever the evidence's
+    # language, and one-digit numbers count as words (search tokens skip them).
+    doc = Document(doc_id="s.txt#0:ef56", source_file="s.txt", title="عقوبات",
+                   text="فرضت الولايات المتحدة عقوبات على 3 كيانات. وارتفعت أسعار النفط 5%.")
+    evidence = evidence_from(doc, ["فرضت الولايات المتحدة عقوبات على 3 كيانات."])
+    for checker in (CitationChecker(), CitationChecker(embedder)):
+        checked = checker.check(answer, evidence)
+        assert not checked.unsupported and checked.citations[0].support == 1.0
+        assert checker.check(answer.replace("3", "4").replace("٣", "٤"), evidence).unsupported
+
+
 def test_without_an_embedder_an_english_claim_shares_no_words_with_arabic(arabic):
     checker = CitationChecker()
     assert checker.support("Kim Jong Un arrived in Vladivostok by train", ARRIVED) == 0.0
