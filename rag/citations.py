@@ -116,10 +116,13 @@ def _words(text: str) -> set[str]:
 def _different_scripts(a: str, b: str) -> bool:
     """True if one is mostly Arabic letters and the other mostly Latin; a text of digits and
     symbols alone ("3", "2019") is in both scripts."""
-    def script(s: str) -> str:
-        letters = [c for c in s if c.isalpha()]
-        if not letters:
-            return "any"
-        return "ar" if sum("\u0600" <= c <= "\u06ff" for c in letters) > len(letters) / 2 \
-            else "latin"
-    return "any" not in (script(a), script(b)) and script(a) != script(b)
+    scripts = {_script(a), _script(b)}
+    return scripts == {"arabic", "latin"}
+
+
+def _script(text: str) -> str:
+    letters = [c for c in text if c.isalpha()]
+    if not letters:
+        return "any"
+    arabic = sum("\u0600" <= c <= "\u06ff" for c in letters)
+    return "arabic" if arabic > len(letters) / 2 else "latin"

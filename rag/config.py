@@ -123,4 +123,6 @@ def _convert(name: str, value: Any, kind: type) -> Any:
             return Path(value).expanduser()
         return kind(value)
     except (TypeError, ValueError) as e:
-        raise ConfigError(f"Setting {name!r} must be a {kind.__name__}, got {value!r}.") from e
+        kind_name = {"int": "whole number", "float": "number", "bool": "true/false value",
+                     "str": "text", "Path": "path"}.get(kind.__name__, kind.__name__)
+        raise ConfigError(f"Setting {name!r} must be a {kind_name}, got {value!r}.") from e

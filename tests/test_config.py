@@ -30,7 +30,7 @@ def test_types_are_converted(monkeypatch, tmp_path):
 
 
 @pytest.mark.parametrize("content, message", [
-    ("top_k = 'many'", "must be a int"),
+    ("top_k = 'many'", "must be a whole number"),
     ("nonsense = 1", "Unknown setting 'nonsense'"),
     ("top_k = ", "Cannot read settings file"),
 ])
