@@ -274,6 +274,12 @@ class ModelLoadError(RagError):
     pass
 
 
+def _api_error(error: BaseException) -> gr.Error:
+    # `friendly` already logged an unexpected error with its traceback; a user's mistake
+    # ("the question is empty") is no traceback at all. Gradio would print one for both.
+    return gr.Error(friendly("en", error), print_exception=False)
+
+
 def friendly(lang: str, error: BaseException) -> str:
     """What the user sees for an error: never a traceback."""
     if isinstance(error, ModelLoadError):
@@ -727,7 +733,7 @@ class WebApp:
                     pairs.append((str(item[0] or ""), str(item[1] or "")))
             answer = self.service.assistant.ask(question or "", pairs)
         except Exception as e:  # noqa: BLE001
-            raise gr.Error(friendly("en", e)) from None
+            raise _api_error(e) from None
         result = answer.to_dict()
         result.pop("prompt", None)
         return result
@@ -738,7 +744,7 @@ class WebApp:
             self.service.require("embedder")
             passages = self.service.assistant.search(query or "", max(1, min(int(k), 50)))
         except Exception as e:  # noqa: BLE001
-            raise gr.Error(friendly("en", e)) from None
+            raise _api_error(e) from None
         return [p.to_dict() for p in passages]
 
     # ---------------------------------------------------------------- layout

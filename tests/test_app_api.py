@@ -413,3 +413,5 @@ def test_api_errors_are_messages_not_tracebacks(client):
     with pytest.raises(Exception) as excinfo:
         client.predict("x" * 5000, 5, api_name="/search")
     assert "too long" in str(excinfo.value)
+    # Nor in the server's console: a user's mistake is not a crash.
+    assert "Traceback" not in app_server().log.read_text(encoding="utf-8", errors="replace")
