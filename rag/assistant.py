@@ -103,7 +103,7 @@ class Assistant:
     # ------------------------------------------------------------------ public API
 
     def search(self, query: str, k: int | None = None) -> list[Passage]:
-        _check_question(query, self.settings.max_question_chars)
+        check_question(query, self.settings.max_question_chars)
         return self.retriever().search(query, k or self.settings.top_k)
 
     def ingest(self, paths: Sequence[str | Path], prune: bool = False, rebuild: bool = False,
@@ -127,7 +127,7 @@ class Assistant:
         """Yield the answer's text as it is generated, then the final `Answer`."""
         started = time.perf_counter()
         question = question.strip()
-        _check_question(question, self.settings.max_question_chars)
+        check_question(question, self.settings.max_question_chars)
         language = detect_language(question)
         if language not in SUPPORTED:
             yield UNSUPPORTED_LANGUAGE
@@ -268,7 +268,8 @@ class Assistant:
         return info
 
 
-def _check_question(question: str, limit: int) -> None:
+def check_question(question: str, limit: int) -> None:
+    """Raise QueryError with a message for the user if `question` cannot be asked."""
     if not question or not question.strip():
         raise QueryError("The question is empty. Type a question about the articles.")
     if len(question) > limit:

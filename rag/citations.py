@@ -20,7 +20,9 @@ from .config import Settings
 from .embedder import Embedder
 from .types import Citation, Evidence
 
-MARKER = re.compile(r"\s*\[(\d{1,3}(?:\s*[,،]\s*\d{1,3})*)\]")
+# "[2]", "[1, 3]", "[1،3]": the numbers a claim cites.
+MARKER_NUMBERS = re.compile(r"\[(\d{1,3}(?:\s*[,،]\s*\d{1,3})*)\]")
+MARKER = re.compile(r"\s*" + MARKER_NUMBERS.pattern)  # with the space before it
 _SENTENCE_END = re.compile(r"(?<=[.!?؟])\s+")
 # Markers written after the full stop ("Claim. [1] Next claim."), moved in front of it.
 _MARKERS_AFTER_END = re.compile(r"([.!?؟])((?:" + MARKER.pattern + r")+)")
