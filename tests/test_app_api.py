@@ -28,6 +28,13 @@ import app
 from rag.config import Settings
 from rag.errors import IndexStoreError, QueryError
 from rag.types import Answer, Citation, FileOutcome, IngestReport
+from rag.uploads import safe_filename
+from rag.web.layout import ASSETS
+from rag.web.render import highlighted, locate, passage_window, render_answer_text
+from rag.web.server import is_loopback, parse_auth
+from rag.web.service import Service
+from rag.web.views import Views
+from rag.web.webapp import WebApp, new_session
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -51,17 +58,17 @@ UPLOAD_LIMIT_MB = 1  # small, so that the browser test can try an oversized uplo
     ("x\x00y\n.pdf", "x_y.pdf"),
 ])
 def test_safe_filename(given, expected):
-    assert app.safe_filename(given) == expected
+    assert safe_filename(given) == expected
 
 
 def test_safe_filename_stays_short_and_keeps_the_suffix():
-    name = app.safe_filename("a" * 500 + ".html")
+    name = safe_filename("a" * 500 + ".html")
     assert len(name) <= 120 and name.endswith(".html")
 
 
 def test_answer_text_is_escaped_and_markers_link_to_sources():
     citations = [{"number": 1, "title": "<b>T</b>", "quote": "q"}]
-    out = app.render_answer_text(
+    out = render_answer_text(
         'Hi <script>alert(1)</script> ![x](http://evil.example/i.png) <img src=x> [1] [7]',
         citations, link=True)
     assert "<script" not in out and "<img" not in out
@@ -69,12 +76,12 @@ def test_answer_text_is_escaped_and_markers_link_to_sources():
     assert "![x](http://evil.example/i.png)" in out  # markdown stays text: no image loads
     assert '<a class="cite" href="#src-1"' in out and "&lt;b&gt;T&lt;/b&gt;" in out
     assert '<span class="cite-dead">7</span>' in out  # a number with no citation: no link
-    older = app.render_answer_text("x [1]", citations, link=False)
+    older = render_answer_text("x [1]", citations, link=False)
     assert "href" not in older
 
 
 def test_answer_paragraphs_and_arabic_marker_lists():
-    out = app.render_answer_text("أ [1، 2]\n\nب\nج", [{"number": 1}, {"number": 2}], True)
+    out = render_answer_text("أ [1، 2]\n\nب\nج", [{"number": 1}, {"number": 2}], True)
     assert out.count("<p>") == 2 and "<br>" in out
     assert 'href="#src-1"' in out and 'href="#src-2"' in out
 
@@ -83,23 +90,23 @@ def test_passage_window_and_highlight():
     text = "First paragraph.\nSecond <b> one. The cited sentence here. After it.\nThird."
     start = text.index("The cited")
     end = start + len("The cited sentence here.")
-    left, right = app.passage_window(text, start, end)
+    left, right = passage_window(text, start, end)
     assert text[left:right] == "Second <b> one. The cited sentence here. After it."
-    html = app.highlighted(text, left, right, start, end, mark_id="m1")
+    html = highlighted(text, left, right, start, end, mark_id="m1")
     assert '<mark class="hl" id="m1">The cited sentence here.</mark>' in html
     assert "&lt;b&gt;" in html
     long = "word " * 400 + "THE QUOTE." + " word" * 400
     s = long.index("THE QUOTE.")
-    left, right = app.passage_window(long, s, s + 10, context=100)
+    left, right = passage_window(long, s, s + 10, context=100)
     assert right - left < 260
-    assert app.highlighted(long, left, right, s, s + 10).startswith("… ")
+    assert highlighted(long, left, right, s, s + 10).startswith("… ")
 
 
 def test_locate_falls_back_to_finding_the_quote():
     text = "abc The quote. def"
-    assert app.locate(text, 4, 14, "The quote.") == (4, 14)
-    assert app.locate(text, 0, 3, "The quote.") == (4, 14)  # stale offsets
-    assert app.locate(text, 0, 3, "missing") is None
+    assert locate(text, 4, 14, "The quote.") == (4, 14)
+    assert locate(text, 0, 3, "The quote.") == (4, 14)  # stale offsets
+    assert locate(text, 0, 3, "missing") is None
 
 
 def test_source_entry_escapes_article_text():
@@ -107,20 +114,20 @@ def test_source_entry_escapes_article_text():
                            "language": "en", "source_file": "f.txt"})()
     c = {"number": 2, "doc_id": "d", "title": "<i>T</i>", "date": "", "source": "",
          "quote": "The fact.", "start": 26, "end": 35, "supported": True}
-    out = app.Views.source_entry(c, doc, "en")
+    out = Views.source_entry(c, doc, "en")
     assert "<script>" not in out and "<i>" not in out
     assert 'id="src-2"' in out and 'id="art-2-mark"' in out
 
 
 def test_loopback_and_auth_parsing():
-    assert app.is_loopback("127.0.0.1") and app.is_loopback("localhost")
-    assert app.is_loopback("::1") and app.is_loopback("127.0.0.2")
-    assert not app.is_loopback("0.0.0.0") and not app.is_loopback("192.168.1.4")
-    assert app.parse_auth("alice:s3:cret") == [("alice", "s3:cret")]
-    assert app.parse_auth("a:1,b:2") == [("a", "1"), ("b", "2")]
-    assert app.parse_auth(None) is None
+    assert is_loopback("127.0.0.1") and is_loopback("localhost")
+    assert is_loopback("::1") and is_loopback("127.0.0.2")
+    assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.4")
+    assert parse_auth("alice:s3:cret") == [("alice", "s3:cret")]
+    assert parse_auth("a:1,b:2") == [("a", "1"), ("b", "2")]
+    assert parse_auth(None) is None
     with pytest.raises(ValueError):
-        app.parse_auth("nopassword")
+        parse_auth("nopassword")
 
 
 def test_refuses_a_public_address_without_the_flag(capsys):
@@ -136,6 +143,7 @@ class FakeAssistant:
 
     def __init__(self, fail: Exception | None = None) -> None:
         self.llm_gate = threading.Event()
+        self.llm_loaded = False
         self.fail = fail
         self.histories: list[list] = []
         self.ingested: list[list[Path]] = []
@@ -147,6 +155,7 @@ class FakeAssistant:
     @property
     def llm(self):
         assert self.llm_gate.wait(10)
+        self.llm_loaded = True
         return object()
 
     @property
@@ -176,15 +185,15 @@ class FakeAssistant:
 
 
 def make_web(tmp_path, fake, **settings):
-    service = app.Service(Settings(index_dir=tmp_path / "index", **settings), assistant=fake)
+    service = Service(Settings(index_dir=tmp_path / "index", **settings), assistant=fake)
     service.start()
-    return app.WebApp(service)
+    return WebApp(service)
 
 
 def test_chat_waits_for_the_model_then_streams_an_escaped_cited_answer(tmp_path):
     fake = FakeAssistant()
     web = make_web(tmp_path, fake)
-    frames = web.chat("Who is Kirby?", app.new_session(), "en")
+    frames = web.chat("Who is Kirby?", new_session(), "en")
     chat, _, _, box, state, _ = next(frames)
     assert "Who is Kirby?" in chat and "pending" in chat and box == ""
     chat = next(frames)[0]
@@ -212,13 +221,13 @@ def test_chat_errors_are_friendly(tmp_path, error, expected):
     fake = FakeAssistant(fail=error)
     fake.llm_gate.set()
     web = make_web(tmp_path, fake)
-    chat = list(web.chat("Who?", app.new_session(), "en"))[-1][0]
+    chat = list(web.chat("Who?", new_session(), "en"))[-1][0]
     assert expected in chat and "Traceback" not in chat and "boom" not in chat
 
 
 def test_empty_question_is_a_notice_in_the_users_language(tmp_path):
     web = make_web(tmp_path, FakeAssistant())
-    frames = list(web.chat("   ", app.new_session(), "ar"))
+    frames = list(web.chat("   ", new_session(), "ar"))
     assert len(frames) == 1 and "يُرجى كتابة سؤال أولاً" in frames[0][2]
 
 
@@ -234,7 +243,7 @@ def test_upload_checks_type_size_and_name_before_ingesting(tmp_path):
     big.write_bytes(b"x" * (2**20 + 1))
     image = incoming / "image.png"
     image.write_bytes(b"\x89PNG")
-    report, *_ = web.upload([str(good), str(big), str(image)], "en", app.new_session(),
+    report, *_ = web.upload([str(good), str(big), str(image)], "en", new_session(),
                             progress=lambda *a, **k: None)
     assert "good.txt</b>: added; passages: 2" in report
     assert "the limit is 1 MB per file" in report
@@ -356,7 +365,7 @@ def test_page_comes_up_on_loopback_with_local_fonts_only(client):
         page = response.read().decode("utf-8")
     config = json.loads(urllib.request.urlopen(server.url + "/config", timeout=10).read())
     assert "fonts.googleapis" not in page and "fonts.googleapis" not in json.dumps(config)
-    font = app.ASSETS / "fonts" / "NotoSansArabicUI-Regular.woff2"
+    font = ASSETS / "fonts" / "NotoSansArabicUI-Regular.woff2"
     with urllib.request.urlopen(f"{server.url}/gradio_api/file={font.as_posix()}",
                                 timeout=10) as response:
         assert response.read()[:4] == b"wOF2"

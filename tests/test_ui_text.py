@@ -5,7 +5,7 @@ import string
 
 import pytest
 
-from rag.ui_text import LANGUAGES, TEXT, lang_of, t
+from rag.web.text import LANGUAGES, TEXT, lang_of, t
 
 ARABIC_LETTER = re.compile(r"[\u0621-\u064a]")
 

@@ -12,12 +12,14 @@ import socket
 import subprocess
 import sys
 
+import gradio
 import httpx
 import pytest
 from reliability_support import ROOT
 from servers import free_port, stop, wait_until_serving
 
 import app
+from rag.web.service import Service
 
 USER, PASSWORD = "alice", "correct horse battery staple"
 REFUSAL = ("Refusing to listen on 0.0.0.0: other machines could reach the app. Add "
@@ -62,8 +64,8 @@ def test_public_address_without_allow_remote_is_refused(how):
 def test_allow_remote_warns_without_auth_and_passes_auth_to_the_server(monkeypatch, capsys,
                                                                        tmp_path):
     launched: list[dict] = []
-    monkeypatch.setattr(app.gr.Blocks, "launch", lambda self, **kw: launched.append(kw))
-    monkeypatch.setattr(app.Service, "start", lambda self: None)  # no model loading
+    monkeypatch.setattr(gradio.Blocks, "launch", lambda self, **kw: launched.append(kw))
+    monkeypatch.setattr(Service, "start", lambda self: None)  # no model loading
     monkeypatch.setenv("RAG_INDEX_DIR", str(tmp_path / "index"))
     monkeypatch.delenv("RAG_AUTH", raising=False)
 

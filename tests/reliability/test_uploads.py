@@ -1,8 +1,8 @@
 """Uploads that are too big, disguised, hostile or in the wrong encoding.
 
-Through the app's own upload handler (`app.WebApp.upload`, a plain function) with the real
-`Assistant` and embedder over a temporary index: each bad file gets one clear line in the
-report, the good file of the same batch is still indexed, and nothing is written outside
+Through the app's own upload handler (`rag.web.webapp.WebApp.upload`, a plain function) with
+the real `Assistant` and embedder over a temporary index: each bad file gets one clear line in
+the report, the good file of the same batch is still indexed, and nothing is written outside
 `<index>/../uploads/`. The last test sends hostile file names through the running app's HTTP
 upload endpoint (the layer in front of the handler).
 """
@@ -22,9 +22,11 @@ from pathlib import Path
 import pytest
 from reliability_support import ROOT
 
-import app
 from rag.assistant import Assistant
 from rag.config import Settings
+from rag.uploads import safe_filename
+from rag.web.service import Service
+from rag.web.webapp import WebApp, new_session
 
 LIMIT_MB = 1
 ARTICLE = ("Harbour council approves a new ferry pier\n\n"
@@ -84,16 +86,16 @@ def gzip_bomb(size_mb: int = 200) -> bytes:
 
 
 @pytest.fixture
-def web(tmp_path, embedder) -> app.WebApp:
+def web(tmp_path, embedder) -> WebApp:
     settings = Settings.load(index_dir=tmp_path / "data" / "index", max_upload_mb=LIMIT_MB)
-    service = app.Service(settings, assistant=Assistant(settings, embedder=embedder))
+    service = Service(settings, assistant=Assistant(settings, embedder=embedder))
     service.embedder_ready.set()  # uploads need only the embedder, which is loaded
-    return app.WebApp(service)
+    return WebApp(service)
 
 
-def upload(web: app.WebApp, paths: list[Path | str], lang: str = "en") -> dict[str, str]:
+def upload(web: WebApp, paths: list[Path | str], lang: str = "en") -> dict[str, str]:
     """Upload through the app's handler; returns {shown file name: message}."""
-    report, *_ = web.upload([str(p) for p in paths], lang, app.new_session(),
+    report, *_ = web.upload([str(p) for p in paths], lang, new_session(),
                             progress=lambda *args, **kwargs: None)
     assert "<script" not in report and "<img" not in report, report
     lines = {html.unescape(name or ""): html.unescape(message)
@@ -102,7 +104,7 @@ def upload(web: app.WebApp, paths: list[Path | str], lang: str = "en") -> dict[s
     return lines
 
 
-def indexed_files(web: app.WebApp) -> set[str]:
+def indexed_files(web: WebApp) -> set[str]:
     index = web.service.index()
     return {d.source_file for d in index.documents.values()} if index else set()
 
@@ -169,7 +171,7 @@ def test_bad_files_get_a_clear_reason_and_the_good_one_is_indexed(web, tmp_path)
         assert wanted in lines.get(name, ""), (name, lines.get(name))
     assert indexed_files(web) == {"good.txt", "cp1256_page.html"}
     assert seconds < 120, seconds  # bounded: nothing was inflated or parsed to the end
-    uploads = web.service.uploads_dir
+    uploads = web.service.uploads.folder
     assert files_under(uploads) == {"good.txt", "cp1256_page.html"}  # refused copies deleted
 
     # The same refusals in Arabic for an Arabic interface.
@@ -205,7 +207,7 @@ def test_hostile_file_names_stay_inside_the_uploads_folder(web, tmp_path):
     wanted = set(names.values()) | {"passwd.txt"}
     assert set(lines) - {""} == wanted, lines
     assert all("added" in lines[name] for name in wanted), lines
-    uploads = web.service.uploads_dir
+    uploads = web.service.uploads.folder
     assert files_under(uploads) == wanted
     assert indexed_files(web) == wanted
     created = {p for p in files_under(tmp_path) - before
@@ -213,9 +215,9 @@ def test_hostile_file_names_stay_inside_the_uploads_folder(web, tmp_path):
     assert created == {"data"}, created  # nothing written anywhere else
     assert (tmp_path / "etc" / "passwd.txt").read_text(encoding="utf-8").startswith("Harbour")
     # A name that cannot exist on disk (NUL) is cleaned the same way before any use.
-    assert app.safe_filename("../../etc/pass\x00wd\n.txt") == "pass_wd.txt"
-    assert app.safe_filename("/etc/passwd.txt") == "passwd.txt"
-    assert app.safe_filename("C:\\Windows\\evil.TXT") == "evil.txt"
+    assert safe_filename("../../etc/pass\x00wd\n.txt") == "pass_wd.txt"
+    assert safe_filename("/etc/passwd.txt") == "passwd.txt"
+    assert safe_filename("C:\\Windows\\evil.TXT") == "evil.txt"
 
 
 @pytest.mark.slow
@@ -247,7 +249,7 @@ def test_http_upload_endpoint_keeps_hostile_names_in_its_folder():
         assert resolved.parent.parent in folders and ".." not in Path(path).parts, path
         assert not str(resolved).startswith(("/etc/", "/boot")), path
         assert "\n" not in resolved.name and "\x00" not in resolved.name, path
-        clean = app.safe_filename(resolved.name)
+        clean = safe_filename(resolved.name)
         assert re.fullmatch(r"[\w .()-]+", clean) and not clean.startswith("."), clean
     assert not Path("/etc/passwd.txt").exists() and not (ROOT / "etc").exists()
     assert os.path.exists(server.workdir)

@@ -1,0 +1,256 @@
+"""HTML for each part of the page, from plain data and the current index (all escaped)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from ..language import detect_language, is_rtl
+from ..uploads import UPLOAD_TYPES
+from .render import (
+    BLANK_LINES,
+    esc,
+    format_seconds,
+    highlighted,
+    lang_attr,
+    locate,
+    meta_html,
+    passage_window,
+    render_answer_text,
+    text_dir,
+)
+from .service import Service
+from .text import t
+
+ReportLine = tuple[str, str, str]  # (css class, file name, message)
+
+
+class Views:
+    """HTML for each part of the page, from plain data and the current index."""
+
+    def __init__(self, service: Service) -> None:
+        self.service = service
+
+    # ---------------------------------------------------------------- header and status
+
+    @staticmethod
+    def header(lang: str) -> str:
+        return (f'<div id="app-header-inner" dir="auto"><h1>{esc(t(lang, "app_title"))}</h1>'
+                f'<p>{esc(t(lang, "app_subtitle"))}</p></div>')
+
+    @staticmethod
+    def muted(lang: str, key: str) -> str:
+        return f'<p class="muted" dir="auto">{esc(t(lang, key))}</p>'
+
+    def status(self, lang: str, timings: dict[str, float] | None = None) -> str:
+        s, service = self.service.settings, self.service
+
+        def part(label: str, name: str, state: str, detail: str = "") -> str:
+            dot = {"ready": "ok", "loading": "busy", "failed": "bad"}[state]
+            text = detail or t(lang, f"status_{state}")
+            title = f' title="{esc(service.errors.get(name, ""))}"' if state == "failed" else ""
+            return (f'<span class="part"{title}><span class="dot {dot}"></span>'
+                    f'{esc(label)}: {esc(text)}</span>')
+
+        llm_name = Path(s.llm).name if not s.llm_endpoint else s.llm_endpoint
+        emb_state = service.state("embedder")
+        parts = [
+            part(f'{t(lang, "status_llm")} {llm_name}', "llm", service.state("llm")),
+            part(f'{t(lang, "status_embedder")} {Path(s.embedding_model).name}', "embedder",
+                 emb_state),
+        ]
+        index = service.index() if emb_state == "ready" else None
+        if index is not None:
+            size = t(lang, "status_index_size", documents=len(index.documents),
+                     chunks=index.size)
+            parts.append(part(t(lang, "status_index"), "index", "ready", size))
+        elif emb_state == "ready":
+            parts.append(part(t(lang, "status_index"), "index", "failed",
+                              t(lang, "status_index_missing")))
+        if timings and "total" in timings:
+            last = t(lang, "status_timings",
+                     retrieval=format_seconds(timings.get("retrieval"), lang),
+                     first_token=format_seconds(timings.get("first_token"), lang),
+                     total=format_seconds(timings.get("total"), lang))
+            parts.append(f'<span class="part timings">{esc(last)}</span>')
+        return f'<div class="status-bar" dir="auto">{"".join(parts)}</div>'
+
+    @staticmethod
+    def notice(message: str) -> str:
+        return f'<div class="notice" role="alert" dir="auto">{esc(message)}</div>' \
+            if message else ""
+
+    @staticmethod
+    def report(lines: list[ReportLine], element_id: str = "") -> str:
+        """A list of outcomes, one per file (or for the whole batch when the name is empty)."""
+        ident = f' id="{esc(element_id)}"' if element_id else ""
+        items = "".join(
+            f'<li class="{cls}" dir="auto">'
+            + (f'<b dir="auto">{esc(name)}</b>: ' if name else "")
+            + f"{esc(message)}</li>" for cls, name, message in lines)
+        return f'<ul class="report"{ident}>{items}</ul>'
+
+    # ---------------------------------------------------------------- chat
+
+    @staticmethod
+    def chat(turns: list[dict[str, Any]], lang: str) -> str:
+        if not turns:
+            return (f'<div class="chat"><div class="intro" dir="auto">'
+                    f'{esc(t(lang, "chat_empty"))}</div></div>')
+        out = ['<div class="chat" role="log" aria-live="polite">']
+        last = len(turns) - 1
+        for i, turn in enumerate(turns):
+            q = turn["q"]
+            out.append(f'<div class="msg user" dir="{text_dir(q)}" lang="{lang_attr(turn["q_lang"])}">'
+                       f'<div class="who">{esc(t(lang, "you"))}</div>'
+                       f'<div class="body"><p>{esc(q).replace(chr(10), "<br>")}</p></div></div>')
+            out.append(Views._bot_message(turn, lang, link=(i == last)))
+        out.append("</div>")
+        return "".join(out)
+
+    @staticmethod
+    def _bot_message(turn: dict[str, Any], lang: str, link: bool) -> str:
+        status = turn["status"]
+        answer = turn.get("answer") or {}
+        citations = answer.get("citations", [])
+        notes = []
+        if status == "error":
+            body = f'<p>{esc(turn["a"])}</p>'
+            a_dir, a_lang = ("rtl" if lang == "ar" else "ltr"), lang
+        else:
+            a_lang = answer.get("language") or turn["q_lang"]
+            text = turn["a"]
+            a_dir = text_dir(text) if text.strip() else ("rtl" if is_rtl(a_lang) else "ltr")
+            if text.strip():
+                body = render_answer_text(text, citations, link)
+            elif status == "waiting":
+                body = (f'<p class="waiting">'
+                        f'{esc(t(a_lang, "waiting_model", seconds=turn.get("wait", 0)))}</p>')
+            else:
+                body = f'<p class="waiting">{esc(t(a_lang, "thinking"))}</p>'
+            if status == "done" and answer:
+                if answer.get("standalone_question"):
+                    notes.append(('', t(a_lang, "rewritten_as",
+                                        question=answer["standalone_question"])))
+                if answer.get("unsupported") and not answer.get("refused"):
+                    notes.append(("warn", t(a_lang, "unsupported_note")))
+        classes = "msg bot" + (" pending" if status in ("pending", "waiting") else "") + \
+            (" error" if status == "error" else "")
+        note_html = "".join(f'<div class="note {cls}" dir="auto">{esc(n)}</div>'
+                            for cls, n in notes)
+        return (f'<div class="{classes}" dir="{a_dir}" lang="{lang_attr(a_lang)}">'
+                f'<div class="who">{esc(t(lang, "assistant"))}</div>'
+                f'<div class="body">{body}</div>{note_html}</div>')
+
+    # ---------------------------------------------------------------- sources
+
+    def sources(self, turns: list[dict[str, Any]], lang: str) -> str:
+        title = f'<h2>{esc(t(lang, "sources_title"))}</h2>'
+        answered = [tn for tn in turns if tn["status"] == "done" and tn.get("answer")]
+        if not answered or answered[-1] is not turns[-1]:
+            return f'{title}<p class="sources-empty">{esc(t(lang, "sources_empty"))}</p>'
+        citations = answered[-1]["answer"].get("citations", [])
+        if not citations:
+            return f'{title}<p class="sources-empty">{esc(t(lang, "sources_none"))}</p>'
+        index = self.service.index()
+        documents = index.documents if index is not None else {}
+        return title + "".join(self.source_entry(c, documents.get(c["doc_id"]), lang)
+                               for c in citations)
+
+    @staticmethod
+    def source_entry(c: dict[str, Any], document: Any, lang: str) -> str:
+        n = c["number"]
+        doc_lang = getattr(document, "language", "") or detect_language(c.get("quote", ""))
+        d = "rtl" if is_rtl(doc_lang) else "ltr"
+        meta = [c.get("date") or t(lang, "no_date"), c.get("source") or t(lang, "no_source")]
+        if document is not None:
+            meta.append(document.source_file)
+        badge = "" if c.get("supported", True) else \
+            f'<span class="badge">{esc(t(lang, "source_weak"))}</span>'
+        head = (f'<div class="head"><span class="num">[{n}]</span>'
+                f'<span class="title" dir="auto">{esc(c.get("title", ""))}</span>{badge}</div>'
+                f'<div class="meta" dir="auto">{meta_html(meta)}'
+                f'</div>')
+        span = locate(document.text, c["start"], c["end"], c.get("quote", "")) \
+            if document is not None else None
+        if span is None:
+            body = (f'<p class="passage" dir="{d}" lang="{lang_attr(doc_lang)}">'
+                    f'<mark class="hl">{esc(c.get("quote", ""))}</mark></p>'
+                    f'<p class="muted">{esc(t(lang, "article_missing"))}</p>')
+        else:
+            text = document.text
+            left, right = passage_window(text, *span)
+            body = (f'<p class="passage" dir="{d}" lang="{lang_attr(doc_lang)}">'
+                    f'{highlighted(text, left, right, *span)}</p>'
+                    f'<details class="article" id="article-{n}">'
+                    f'<summary>{esc(t(lang, "open_article"))}</summary>'
+                    f'<div class="article-text" dir="{d}" lang="{lang_attr(doc_lang)}">'
+                    f'<h3 dir="auto">{esc(document.title)}</h3>'
+                    f'{highlighted(text, 0, len(text), *span, mark_id=f"art-{n}-mark")}'
+                    f'</div></details>')
+        return (f'<article class="source" id="src-{n}" data-doc="{esc(c["doc_id"])}" '
+                f'dir="{d}" lang="{lang_attr(doc_lang)}">{head}{body}</article>')
+
+    # ---------------------------------------------------------------- search
+
+    @staticmethod
+    def hits(passages: list[dict[str, Any]], lang: str) -> str:
+        if not passages:
+            return f'<p class="sources-empty">{esc(t(lang, "search_none"))}</p>'
+        out = ['<div class="hits">']
+        for p in passages:
+            d = text_dir(p["text"])
+            meta = [p.get("date") or t(lang, "no_date"), p.get("source") or t(lang, "no_source"),
+                    p.get("source_file", "")]
+            out.append(
+                f'<article class="source" dir="{d}" lang="{"ar" if d == "rtl" else "en"}">'
+                f'<div class="head"><span class="num">{p["rank"]}.</span>'
+                f'<span class="title" dir="auto">{esc(p["title"])}</span>'
+                f'<span class="score">{esc(t(lang, "search_score", score=p["score"]))}</span>'
+                f'</div><div class="meta" dir="auto">'
+                f'{meta_html(meta)}</div>'
+                f'<p class="passage" dir="{d}">{esc(BLANK_LINES.sub(chr(10), p["text"]))}'
+                f'</p></article>')
+        out.append("</div>")
+        return "".join(out)
+
+    # ---------------------------------------------------------------- documents
+
+    def upload_help(self, lang: str) -> str:
+        types = " ".join(UPLOAD_TYPES)
+        text = esc(t(lang, "upload_help", mb=self.service.settings.max_upload_mb, types=types))
+        text = text.replace(esc(types), f'<span dir="ltr">{esc(types)}</span>')
+        return f'<p class="muted" id="upload-help" dir="auto">{text}</p>'
+
+    def documents(self, lang: str) -> tuple[str, list[tuple[str, str]]]:
+        """The table of indexed documents and the (label, file) choices for removal."""
+        title = f'<h2>{esc(t(lang, "docs_title"))}</h2>'
+        if self.service.state("embedder") == "loading":
+            return f'{title}<p class="sources-empty">{esc(t(lang, "docs_loading"))}</p>', []
+        index = self.service.index()
+        if index is None or not index.documents:
+            return f'{title}<p class="sources-empty">{esc(t(lang, "docs_empty"))}</p>', []
+        per_doc = Counter(c.doc_id for c in index.chunks)
+        docs = sorted(index.documents.values(), key=lambda d: (d.source_file, d.doc_id))
+        files = {d.source_file for d in docs}
+        head = "".join(f"<th>{esc(t(lang, k))}</th>" for k in
+                       ("col_title", "col_date", "col_source", "col_kind", "col_file",
+                        "col_chunks"))
+        rows = []
+        for d in docs:
+            kind = t(lang, f"kind_{d.kind}") if d.kind in ("article", "teaser") else d.kind
+            rows.append(f'<tr data-file="{esc(d.source_file)}">'
+                        f'<td dir="auto">{esc(d.title)}</td><td>{esc(d.date)}</td>'
+                        f'<td dir="auto">{esc(d.source)}</td><td>{esc(kind)}</td>'
+                        f'<td class="file" dir="auto">{esc(d.source_file)}</td>'
+                        f'<td class="num">{per_doc.get(d.doc_id, 0)}</td></tr>')
+        count = t(lang, "docs_count", documents=len(docs), files=len(files), chunks=index.size)
+        table = (f'{title}<p class="muted">{esc(count)}</p><div class="docs-wrap">'
+                 f'<table class="docs"><thead><tr>{head}</tr></thead>'
+                 f'<tbody>{"".join(rows)}</tbody></table></div>')
+        titles: dict[str, str] = {}
+        for d in docs:
+            titles.setdefault(d.source_file, d.title)
+        choices = [(f"{name} — {titles[name][:60]}", name) for name in sorted(files)]
+        return table, choices

@@ -1,0 +1,256 @@
+"""The app's event handlers (chat, search, documents) and its named API functions.
+
+Each handler takes the values of the page's components and returns their new values; the
+work itself is the library's (`Assistant`, `UploadFolder`), the HTML is `Views`'.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from ..assistant import check_question
+from ..citations import MARKER
+from ..errors import ModelError, QueryError, RagError
+from ..language import detect_language
+from ..types import Answer, FileOutcome
+from ..uploads import KEPT, UPLOAD_TYPES, Rejection
+from .service import Service
+from .text import lang_of, t
+from .views import ReportLine, Views
+
+log = logging.getLogger("rag.app")
+STREAM_UPDATE_S = 0.08  # at most one chat update per this many seconds while an answer streams
+
+
+def new_session() -> dict[str, Any]:
+    return {"turns": [], "timings": {}}
+
+
+def friendly(lang: str, error: BaseException) -> str:
+    """What the user sees for an error: never a traceback."""
+    if isinstance(error, ModelError):
+        return t(lang, "error_models", message=str(error))
+    if isinstance(error, RagError):
+        return t(lang, "error_prefix", message=str(error))
+    log.error("unexpected error", exc_info=error)
+    return t(lang, "error_generic")
+
+
+def question_problem(question: str, limit: int, lang: str, empty_key: str) -> str:
+    """`check_question`'s objection in the interface language, or "" if there is none."""
+    try:
+        check_question(question, limit)
+    except QueryError:  # empty or too long: the library's English message, translated
+        if not question.strip():
+            return t(lang, empty_key)
+        return t(lang, "error_too_long", n=len(question), limit=limit)
+    return ""
+
+
+def _api_error(error: BaseException) -> gr.Error:
+    # `friendly` already logged an unexpected error with its traceback; a user's mistake
+    # ("the question is empty") is no traceback at all. Gradio would print one for both.
+    return gr.Error(friendly("en", error), print_exception=False)
+
+
+class WebApp:
+    def __init__(self, service: Service) -> None:
+        self.service = service
+        self.settings = service.settings
+        self.views = Views(service)
+
+    # ---------------------------------------------------------------- chat
+
+    def chat(self, question: str, state: dict[str, Any], lang: str,
+             request: gr.Request | None = None):
+        """Stream an answer: yields (chat, sources, notice, question box, state, status)."""
+        lang = lang_of(lang)
+        question = (question or "").strip()
+        problem = question_problem(question, self.settings.max_question_chars, lang,
+                                   "error_empty")
+        if problem:
+            yield (gr.skip(), gr.skip(), self.views.notice(problem), gr.skip(), gr.skip(),
+                   gr.skip())
+            return
+        session = getattr(request, "session_hash", None) or uuid.uuid4().hex
+        cancel = self.service.cancel_event(session)
+        done_turns = [tn for tn in state.get("turns", [])
+                      if tn["status"] not in ("pending", "waiting")]
+        # Earlier answers without their [n] markers: the small model copies them into the
+        # rewritten follow-up question otherwise.
+        history = [(tn["q"], MARKER.sub("", tn["a"]).strip()) for tn in done_turns
+                   if tn["status"] == "done" and not (tn.get("answer") or {}).get("refused")]
+        turn: dict[str, Any] = {"q": question, "q_lang": detect_language(question), "a": "",
+                                "status": "pending"}
+        turns = done_turns + [turn]
+        state = {**state, "turns": turns}
+
+        def frame(sources: Any = None, status: Any = None, clear: bool = False):
+            # The question box is emptied once, so that typing the next question while
+            # this answer streams is not undone by each update.
+            return (self.views.chat(turns, lang), gr.skip() if sources is None else sources,
+                    "", "" if clear else gr.skip(), state,
+                    gr.skip() if status is None else status)
+
+        yield frame(sources=self.views.sources(turns, lang), clear=True)
+        try:
+            waited = time.monotonic()
+            while self.service.llm_loading(wait=0.5):
+                turn["status"], turn["wait"] = "waiting", time.monotonic() - waited
+                yield frame()
+            turn["status"] = "pending"
+            final: Answer | None = None
+            last_yield = 0.0
+            for item in self.service.assistant.stream(question, history, cancel=cancel):
+                if isinstance(item, Answer):
+                    final = item
+                    continue
+                turn["a"] += item
+                if time.monotonic() - last_yield > STREAM_UPDATE_S:
+                    last_yield = time.monotonic()
+                    yield frame()
+            if final is None:  # cancelled by "new chat"
+                return
+            answer = final.to_dict()
+            answer.pop("prompt", None)
+            turn.update(a=final.text, answer=answer, status="done")
+            state["timings"] = dict(final.timings)
+        except Exception as e:  # noqa: BLE001 - shown as a friendly message, logged
+            turn.update(a=friendly(lang, e), status="error")
+        finally:
+            self.service.finished(session, cancel)
+        yield frame(sources=self.views.sources(turns, lang),
+                    status=self.views.status(lang, state.get("timings")))
+
+    def new_chat(self, lang: str, request: gr.Request | None = None):
+        if request is not None and getattr(request, "session_hash", None):
+            self.service.cancel(request.session_hash)
+        state = new_session()
+        lang = lang_of(lang)
+        return (self.views.chat([], lang), self.views.sources([], lang), "", "", state,
+                self.views.status(lang))
+
+    # ---------------------------------------------------------------- search
+
+    def ui_search(self, query: str, k: float, lang: str) -> str:
+        lang = lang_of(lang)
+        query = (query or "").strip()
+        problem = question_problem(query, self.settings.max_question_chars, lang,
+                                   "error_empty_query")
+        if problem:
+            return self.views.notice(problem)
+        try:
+            passages = self.service.assistant.search(query, max(1, min(int(k), 20)))
+        except Exception as e:  # noqa: BLE001
+            return self.views.notice(friendly(lang, e))
+        return self.views.hits([p.to_dict() for p in passages], lang)
+
+    # ---------------------------------------------------------------- documents
+
+    def refresh_documents(self, lang: str):
+        lang = lang_of(lang)
+        try:
+            table, choices = self.views.documents(lang)
+        except Exception as e:  # noqa: BLE001
+            return (self.views.notice(friendly(lang, e)),
+                    gr.Dropdown(choices=[], value=[], multiselect=True))
+        return table, gr.Dropdown(choices=choices, value=[], multiselect=True)
+
+    def upload(self, files: list[str] | None, lang: str, session: dict[str, Any],
+               progress=gr.Progress()):  # noqa: B008 - how gradio injects a progress bar
+        """Check, copy and ingest uploaded files.
+
+        Returns (report, table, removal choices, upload box, status line)."""
+        lang = lang_of(lang)
+        paths = [Path(f if isinstance(f, str) else getattr(f, "name", str(f)))
+                 for f in (files or [])]
+        if not paths:
+            return (self.views.notice(t(lang, "upload_nothing")),
+                    *self.refresh_documents(lang), None,
+                    self.views.status(lang, session.get("timings")))
+
+        def on_progress(stage: str, done: int, total: int) -> None:
+            progress((done, max(total, 1)), desc=t(lang, f"stage_{stage}"))
+
+        uploads = self.service.uploads
+        lines: list[ReportLine] = []
+        try:
+            accepted, rejected = uploads.check(paths)
+            lines += [("bad", r.name, self._rejection_text(lang, r)) for r in rejected]
+            if accepted:
+                report = uploads.add(accepted, self.service.assistant, progress=on_progress)
+                lines += [self._outcome_line(lang, outcome) for outcome in report.files]
+                lines.append(("", "", t(lang, "ingest_done", seconds=report.seconds)))
+        except Exception as e:  # noqa: BLE001
+            lines.append(("bad", "", friendly(lang, e)))
+        return (self.views.report(lines, "upload-report"), *self.refresh_documents(lang), None,
+                self.views.status(lang, session.get("timings")))
+
+    def _rejection_text(self, lang: str, rejection: Rejection) -> str:
+        if rejection.reason == "type":
+            return t(lang, "upload_bad_type", suffix=rejection.suffix or "?",
+                     types=" ".join(UPLOAD_TYPES))
+        if rejection.reason == "size":
+            return t(lang, "upload_too_big", size=rejection.size / 2**20,
+                     mb=self.service.uploads.max_mb)
+        return t(lang, "ingest_rejected", reason="duplicate name")
+
+    @staticmethod
+    def _outcome_line(lang: str, outcome: FileOutcome) -> ReportLine:
+        name = Path(outcome.path).name
+        if outcome.status in KEPT:
+            return "ok", name, t(lang, f"ingest_{outcome.status}", chunks=outcome.chunks)
+        return "bad", name, t(lang, "ingest_rejected", reason=outcome.reason or outcome.status)
+
+    def remove(self, names: list[str] | None, lang: str, session: dict[str, Any]):
+        """Remove files from the index; returns (report, table, removal choices, status)."""
+        lang = lang_of(lang)
+        names = [n for n in (names or []) if n]
+        if not names:
+            return (self.views.notice(t(lang, "remove_none")), *self.refresh_documents(lang),
+                    gr.skip())
+        try:
+            report = self.service.uploads.remove(names, self.service.assistant)
+            removed = [f.path for f in report.files if f.status == "removed"]
+            message = t(lang, "removed", names=", ".join(removed)) if removed else \
+                "; ".join(f"{f.path}: {f.reason}" for f in report.files)
+            report_html = self.views.report([("ok", "", message)])
+        except Exception as e:  # noqa: BLE001
+            report_html = self.views.notice(friendly(lang, e))
+        return (report_html, *self.refresh_documents(lang),
+                self.views.status(lang, session.get("timings")))
+
+    # ---------------------------------------------------------------- API
+
+    def api_ask(self, question: str, history: list[list[str]] | None = None) -> dict:
+        """Answer a question from the indexed articles. `history`: earlier [question, answer]
+        pairs of the conversation, oldest first. Returns the answer text, its language, the
+        citations (number, title, date, source, quote, start, end, support), whether it was
+        refused, and timings in seconds."""
+        try:
+            pairs = []
+            for item in history or []:
+                if isinstance(item, dict):
+                    pairs.append((str(item.get("question", "")), str(item.get("answer", ""))))
+                elif isinstance(item, (list, tuple)) and len(item) == 2:
+                    pairs.append((str(item[0] or ""), str(item[1] or "")))
+            answer = self.service.assistant.ask(question or "", pairs)
+        except Exception as e:  # noqa: BLE001
+            raise _api_error(e) from None
+        result = answer.to_dict()
+        result.pop("prompt", None)
+        return result
+
+    def api_search(self, query: str, k: int = 5) -> list[dict]:
+        """The top-k passages for a query (no language model involved)."""
+        try:
+            passages = self.service.assistant.search(query or "", max(1, min(int(k), 50)))
+        except Exception as e:  # noqa: BLE001
+            raise _api_error(e) from None
+        return [p.to_dict() for p in passages]
