@@ -45,6 +45,11 @@ _ARTICLES = ("وال", "بال", "كال", "فال", "لل", "ال")
 _SUFFIXES = ("ها", "ان", "ات", "ون", "ين", "يه", "ه", "ي")  # ة is already ه after folding
 _ARABIC_LETTER = re.compile("[\u0621-\u064a]")
 
+# Proclitics written in front of an Arabic word: the conjunctions و ف, the prepositions ب ل ك
+# and the article, alone or combined. Answer matching (rag.evaluate.matching) accepts a word
+# behind any of them; search strips only light10's article forms above.
+PROCLITICS = ("و", "ف", "ب", "ل", "ك", *_ARTICLES, "ولل", "وب", "ول", "وك", "فب", "فل", "وبال")
+
 
 def normalize(text: str) -> str:
     """The form search compares: no diacritics or tatweel, one alef, ASCII digits, lowercase."""
@@ -69,6 +74,21 @@ def light_stem(token: str) -> str:
                 token = token[: -len(suffix)]
                 break
     return token
+
+
+def is_arabic(word: str) -> bool:
+    """True when `word` starts with an Arabic letter (hamza to ya)."""
+    return bool(_ARABIC_LETTER.match(word))
+
+
+def written_forms(word: str) -> set[str]:
+    """How a normalized Arabic `word` may be written in running text, `word` included.
+
+    Clitics attach in front: "الصين" is also written "بالصين", "للصين", "والصين" or, after a
+    noun, "صين"; any proclitic may precede the word with or without its article.
+    """
+    bare = word[2:] if word.startswith("ال") and len(word) > 3 else word
+    return {word, bare} | {p + form for p in PROCLITICS for form in (word, bare)}
 
 
 def tokenize(text: str, stem: bool = True) -> list[str]:

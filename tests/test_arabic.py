@@ -2,7 +2,7 @@
 
 import pytest
 
-from rag.arabic import g_variants, light_stem, normalize, tokenize
+from rag.arabic import g_variants, is_arabic, light_stem, normalize, tokenize, written_forms
 from rag.lexical import LexicalIndex
 
 
@@ -74,3 +74,17 @@ def test_both_spellings_found_and_the_asked_one_ranks_first():
 def test_variants_can_be_switched_off():
     index = LexicalIndex(["غرب المدينة", "جرب الدواء"], variant_weight=0.0)
     assert [row for row, _ in index.search("غرب", 5)] == [0]  # "west" does not match "tried"
+
+
+def test_written_forms_add_proclitics_with_and_without_the_article():
+    forms = written_forms("الصين")
+    assert {"الصين", "صين", "بالصين", "للصين", "والصين", "وبالصين", "وصين"} <= forms
+    assert "الصيني" not in forms and "صينال" not in forms
+    assert written_forms("كيم") >= {"كيم", "وكيم", "فكيم", "بكيم"}
+    assert "يم" not in written_forms("كيم")  # only the article is ever dropped
+    assert "ل" not in written_forms("ال")  # too short to be an article + word
+
+
+def test_is_arabic_looks_at_the_first_letter():
+    assert is_arabic("صين") and is_arabic("ءامن")
+    assert not is_arabic("china") and not is_arabic("2019") and not is_arabic("")

@@ -33,6 +33,7 @@ SMALL_LLM = "qwen2.5-coder-0.5b-instruct-q4_k_m"
     ("مدينة فلاديفوستوك", "مدينه"),  # ta marbuta
     ("تدريبات بحرية بالصين", "الصين"),  # clitic in front of the article
     ("ذهب للصين", "الصين"),
+    ("ووصل وللصين", "الصين"),  # conjunction, preposition and article together
     ("وكيم", "كيم"),
     ("SHOIGU said", "Shoigu"),  # case
     ("the two countries", "country"),  # no: "countries" is not a plural in +s/+es
