@@ -183,6 +183,9 @@ class FakeAssistant:
         return IngestReport([FileOutcome(str(p), "added", documents=1, chunks=2)
                              for p in paths], seconds=0.5)
 
+    def remove(self, names):
+        return IngestReport([FileOutcome(name, "removed") for name in names])
+
 
 def make_web(tmp_path, fake, **settings):
     service = Service(Settings(index_dir=tmp_path / "index", **settings), assistant=fake)
@@ -252,6 +255,17 @@ def test_upload_checks_type_size_and_name_before_ingesting(tmp_path):
     kept = tmp_path / "uploads" / "good.txt"
     assert kept.read_text(encoding="utf-8") == "an article"
     assert [p.name for p in (tmp_path / "uploads").iterdir()] == ["good.txt"]
+
+
+def test_remove_deletes_the_kept_copy_and_nothing_outside_the_folder(tmp_path):
+    web = make_web(tmp_path, FakeAssistant())
+    uploads = tmp_path / "uploads"
+    uploads.mkdir()
+    (uploads / "old.txt").write_text("x", encoding="utf-8")
+    (tmp_path / "outside.txt").write_text("x", encoding="utf-8")
+    report, *_ = web.remove(["old.txt", "../outside.txt"], "en", new_session())
+    assert "Removed: old.txt, ../outside.txt" in report
+    assert not (uploads / "old.txt").exists() and (tmp_path / "outside.txt").exists()
 
 
 # ====================================================================== the real app

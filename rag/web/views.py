@@ -219,7 +219,7 @@ class Views:
 
     def upload_help(self, lang: str) -> str:
         types = " ".join(UPLOAD_TYPES)
-        text = esc(t(lang, "upload_help", mb=self.service.settings.max_upload_mb, types=types))
+        text = esc(t(lang, "upload_help", mb=self.service.uploads.max_mb, types=types))
         text = text.replace(esc(types), f'<span dir="ltr">{esc(types)}</span>')
         return f'<p class="muted" id="upload-help" dir="auto">{text}</p>'
 
