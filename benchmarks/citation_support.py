@@ -59,8 +59,8 @@ def scored_answers(settings: Settings, questions: str, limit: int | None) -> lis
 
 def evidence_similarity(assistant: Assistant, question: str) -> float:
     """Cosine of the question and its closest evidence sentence: a possible pre-LLM gate."""
-    evidence = assistant._evidence_selector().select(question, assistant.search(question),
-                                                     assistant.settings.evidence_sentences)
+    evidence = assistant.selector.select(question, assistant.search(question),
+                                         assistant.settings.evidence_sentences)
     if not evidence:
         return 0.0
     vectors = assistant.embedder.embed_passages([e.text for e in evidence])

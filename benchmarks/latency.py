@@ -44,14 +44,16 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rag.assistant import NOT_FOUND, Assistant
+from rag.assistant import Assistant
+from rag.chat_model import Generation
 from rag.config import Settings
 from rag.embedder import Embedder
 from rag.evaluate import Item, load_questions, matches, sample
+from rag.generator import NOT_FOUND
 from rag.ingest import Ingestor
-from rag.llm import Generation, LocalLLM
+from rag.llm import load_chat_model
 from rag.prompts import load_prompt
-from rag.types import Answer
+from rag.types import Answer, Evidence
 
 
 def load_average() -> str:
@@ -150,22 +152,19 @@ def run_baseline(assistant: Assistant, llm: Recorder, item: Item) -> dict[str, A
     s = assistant.settings
     started = time.perf_counter()
     timings: dict[str, float] = {}
-    standalone = assistant._standalone(item.question, item.history, item.lang, timings) \
-        if item.history else item.question
+    standalone = item.question
+    if item.history:
+        t = time.perf_counter()
+        standalone = assistant.rewriter.rewrite(item.question, item.history, item.lang)
+        timings["condense"] = time.perf_counter() - t
     t = time.perf_counter()
     passages = assistant.retriever().search(standalone, s.top_k)
     retrieval = time.perf_counter() - t
-    system = load_prompt(s.prompts_dir, "answer", item.lang)
-    template = load_prompt(s.prompts_dir, "question", item.lang)
-    budget = s.n_ctx - s.max_answer_tokens - 64
-    while True:  # the same context-window rule as the pipeline
-        lines = "\n".join(f"[{i}] {p.chunk.text}" for i, p in enumerate(passages, start=1))
-        user = template.format(evidence=lines, question=standalone)
-        used = llm.count_tokens(system) + llm.count_tokens(user)
-        if used <= budget or len(passages) <= 1:
-            break
-        passages = passages[:-1]
-    messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+    # Whole chunks as the numbered sources, within the same context-window rule.
+    chunks = [Evidence(number=i, text=p.chunk.text, start=p.chunk.start, end=p.chunk.end,
+                       passage=p) for i, p in enumerate(passages, start=1)]
+    prompt = assistant.prompt_builder.build(standalone, item.lang, chunks)
+    messages, used, passages = prompt.messages, prompt.tokens, prompt.evidence
     info = Generation()
     for _ in llm.stream(messages, s.max_answer_tokens, s.temperature, s.generation_timeout_s,
                         None, info):
@@ -350,7 +349,7 @@ def main() -> None:
         Ingestor(settings, embedder).ingest([ROOT / "seeds"])
         report["setup_s"] = {"embedder_and_index": time.perf_counter() - t}
         t = time.perf_counter()
-        inner = LocalLLM.from_settings(settings)  # or a RemoteLLM with settings.llm_endpoint
+        inner = load_chat_model(settings)  # a RemoteLLM when settings.llm_endpoint is set
         report["setup_s"]["llm"] = time.perf_counter() - t
         llm = Recorder(inner)
         if getattr(inner, "llama", None) is not None:

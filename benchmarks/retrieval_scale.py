@@ -239,14 +239,14 @@ def pipeline_latency(repeats: int, thread_variants: list[int]) -> dict:
         settings = settings.with_values({"index_dir": f"{tmp}/index"})
         Ingestor(settings, embedder).ingest([ROOT / "seeds"])
         index = load_index(settings, embedder)
-        retriever = HybridRetriever(index, embedder, settings)
+        retriever = HybridRetriever.from_settings(index, embedder, settings)
         questions = [i.question for i in load_questions(ROOT / "tests/questions/seeds.jsonl")]
         retriever.search("warm up", settings.top_k)  # builds BM25 once
         result.update(chunks=index.size, questions=len(questions), repeats=repeats)
         for threads in thread_variants:
             torch.set_num_threads(threads or defaults[0])
             faiss.omp_set_num_threads(threads or defaults[1])
-            selector = EvidenceSelector(embedder)  # empty sentence cache
+            selector = EvidenceSelector.from_settings(embedder, settings)  # empty sentence cache
             stages: dict[str, list[float]] = {k: [] for k in
                                               ("embed", "dense", "lexical", "fusion", "search",
                                                "evidence", "evidence_cold")}

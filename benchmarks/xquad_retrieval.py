@@ -107,14 +107,14 @@ def run_language(lang: str, questions: list[dict], retriever: HybridRetriever,
         retriever.last_timings = {}
         candidates = retriever.candidates(q[lang])
         started = time.perf_counter()
-        passages = retriever.fuse(candidates, retriever.settings.candidates)
+        passages = retriever.fuse(candidates, retriever.n_candidates)
         retriever.last_timings["fusion"] = time.perf_counter() - started
         latency.append(sum(retriever.last_timings.values()))
         for stage, seconds in retriever.last_timings.items():
             stages.setdefault(stage, []).append(seconds * 1000)
         lexical = candidates.lexical if candidates.arabic_share > 0 else \
-            retriever.lexical.search(q[lang], retriever.settings.candidates)
-        plain_rrf = rrf([(candidates.dense, 1.0), (lexical, 1.0)], retriever.settings.rrf_k)
+            retriever.lexical.search(q[lang], retriever.n_candidates)
+        plain_rrf = rrf([(candidates.dense, 1.0), (lexical, 1.0)], retriever.rrf_k)
         runs["rrf"].append(doc_ranking(sorted(plain_rrf, key=lambda r: (-plain_rrf[r], r)),
                                        index))
         runs["bm25"].append(doc_ranking([r for r, _ in lexical], index))
@@ -123,7 +123,7 @@ def run_language(lang: str, questions: list[dict], retriever: HybridRetriever,
         top: list[Passage] = passages[:top_k]
         cold = i % COLD_EVERY == 0
         if cold:
-            selector._cache.clear()  # every sentence embedded afresh, as for a new question
+            selector.clear_cache()  # every sentence embedded afresh, as for a new question
         started = time.perf_counter()
         chosen = selector.select(q[lang], top, max(EVIDENCE_N), candidates.query_vector)
         if cold:
@@ -201,9 +201,9 @@ def main() -> None:
     chunks, chunking = chunk_documents(documents, embedder, settings)
     index = build_index(documents, chunks, embedder, settings)
     indexing = time.perf_counter() - started
-    retriever = HybridRetriever(index, embedder, settings)
+    retriever = HybridRetriever.from_settings(index, embedder, settings)
     retriever.lexical  # noqa: B018 - build BM25 before the timed queries
-    selector = EvidenceSelector(embedder)
+    selector = EvidenceSelector.from_settings(embedder, settings)
     for q in questions[:5]:  # warm up the model's first calls
         retriever.search(q["ar"])
     results = {"model": str(args.model), "torch_threads": _torch_threads(), "documents": len(documents), "chunks": len(chunks),

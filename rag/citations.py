@@ -18,6 +18,7 @@ import numpy as np
 from .arabic import normalize, tokenize
 from .config import Settings
 from .embedder import Embedder
+from .language import arabic_share
 from .types import Citation, Evidence
 
 # "[2]", "[1, 3]", "[1،3]": the numbers a claim cites.
@@ -36,12 +37,16 @@ class CheckedAnswer:
 
 
 class CitationChecker:
-    def __init__(self, embedder: Embedder | None = None,
-                 lexical_support: float = Settings.lexical_support,
-                 dense_support: float = Settings.dense_support) -> None:
-        self.embedder = embedder
+    def __init__(self, embedder: Embedder | None, *, lexical_support: float,
+                 dense_support: float) -> None:
+        self.embedder = embedder  # None: word overlap only, for every script
         self.lexical_support = lexical_support
         self.dense_support = dense_support
+
+    @classmethod
+    def from_settings(cls, embedder: Embedder | None, settings: Settings) -> CitationChecker:
+        return cls(embedder, lexical_support=settings.lexical_support,
+                   dense_support=settings.dense_support)
 
     def check(self, answer: str, evidence: list[Evidence]) -> CheckedAnswer:
         by_number = {e.number: e for e in evidence}
@@ -65,7 +70,7 @@ class CitationChecker:
 
     def support(self, claim: str, sentence: str) -> float:
         """0..1: how much of the claim's content the sentence holds."""
-        lexical = _overlap(claim, sentence)
+        lexical = word_coverage(claim, sentence)
         if self.embedder is None or not _different_scripts(claim, sentence):
             return lexical
         vectors = self.embedder.embed_passages([claim, sentence])
@@ -103,7 +108,8 @@ def _claims_with_markers(answer: str) -> list[tuple[str, list[int]]]:
     return out
 
 
-def _overlap(claim: str, sentence: str) -> float:
+def word_coverage(claim: str, sentence: str) -> float:
+    """Share of the claim's normalized words that the sentence holds."""
     claim_words = _words(claim)
     if not claim_words:
         return 0.0
@@ -118,13 +124,7 @@ def _words(text: str) -> set[str]:
 def _different_scripts(a: str, b: str) -> bool:
     """True if one is mostly Arabic letters and the other mostly Latin; a text of digits and
     symbols alone ("3", "2019") is in both scripts."""
-    scripts = {_script(a), _script(b)}
-    return scripts == {"arabic", "latin"}
-
-
-def _script(text: str) -> str:
-    letters = [c for c in text if c.isalpha()]
-    if not letters:
-        return "any"
-    arabic = sum("\u0600" <= c <= "\u06ff" for c in letters)
-    return "arabic" if arabic > len(letters) / 2 else "latin"
+    shares = [arabic_share(a), arabic_share(b)]
+    if None in shares:
+        return False
+    return (shares[0] > 0.5) != (shares[1] > 0.5)

@@ -3,7 +3,8 @@
 A small model answers better from six relevant sentences than from five whole chunks, and a
 sentence is what a citation quotes. Each sentence is scored by its dense similarity to the
 question, its word overlap with it, and the rank of the passage it came from; the weights
-were tuned on XQuAD-ar (benchmarks/xquad_retrieval.py: answer-bearing sentence recall).
+(in Settings) were tuned on XQuAD-ar (benchmarks/xquad_retrieval.py: answer-bearing
+sentence recall).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .arabic import tokenize
+from .config import Settings
 from .embedder import Embedder
 from .sentences import split_sentences
 from .types import Evidence, Passage
@@ -39,9 +41,8 @@ class _Unit:
 class EvidenceSelector:
     """Picks the `n` sentences that best support answering a question, numbered 1..n."""
 
-    def __init__(self, embedder: Embedder, dense_weight: float = 1.0,
-                 lexical_weight: float = 0.2, rank_weight: float = 0.05,
-                 max_tokens: int = 400, cache_size: int = 20_000) -> None:
+    def __init__(self, embedder: Embedder, *, dense_weight: float, lexical_weight: float,
+                 rank_weight: float, max_tokens: int, cache_size: int = 20_000) -> None:
         self.embedder = embedder
         self.dense_weight = dense_weight
         self.lexical_weight = lexical_weight
@@ -50,6 +51,17 @@ class EvidenceSelector:
         self.cache_size = cache_size
         # Sentence vectors by text: a follow-up question usually retrieves the same chunks.
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    @classmethod
+    def from_settings(cls, embedder: Embedder, settings: Settings) -> EvidenceSelector:
+        return cls(embedder, dense_weight=settings.evidence_dense_weight,
+                   lexical_weight=settings.evidence_lexical_weight,
+                   rank_weight=settings.evidence_rank_weight,
+                   max_tokens=settings.evidence_max_tokens)
+
+    def clear_cache(self) -> None:
+        """Forget the sentence vectors (benchmarks time a first question this way)."""
+        self._cache.clear()
 
     def select(self, question: str, passages: list[Passage], n: int,
                query_vector: np.ndarray | None = None) -> list[Evidence]:
@@ -104,7 +116,7 @@ class EvidenceSelector:
     def score(self, question: str, units: list[_Unit],
               query_vector: np.ndarray | None = None) -> np.ndarray:
         dense = self._dense(question, [u.text for u in units], query_vector)
-        lexical = _overlap(question, [u.text for u in units])
+        lexical = _idf_overlap(question, [u.text for u in units])
         prior = np.array([1.0 / u.passage.rank if u.passage.rank > 0 else 0.0 for u in units])
         return (self.dense_weight * dense + self.lexical_weight * lexical
                 + self.rank_weight * prior)
@@ -125,7 +137,7 @@ class EvidenceSelector:
         return vectors @ np.asarray(query_vector, dtype=np.float32)
 
 
-def _overlap(question: str, texts: list[str]) -> np.ndarray:
+def _idf_overlap(question: str, texts: list[str]) -> np.ndarray:
     """Share of the question's words found in each sentence, weighted by how rare each word
     is among these sentences (a local IDF: no corpus statistics needed)."""
     query = set(tokenize(question))

@@ -32,6 +32,14 @@ def script_counts(text: str) -> dict[str, int]:
     return counts
 
 
+def arabic_share(text: str) -> float | None:
+    """Share of the text's Arabic and Latin letters that are Arabic; None with neither (digits
+    and symbols alone, "3" or "2019", belong to both scripts)."""
+    counts = script_counts(text)
+    arabic, latin = counts.get("ARABIC", 0), counts.get("LATIN", 0)
+    return arabic / (arabic + latin) if arabic + latin else None
+
+
 def detect_language(text: str) -> str:
     """'ar', 'en', or the code (or script) of an unsupported language such as 'fr' or 'cjk'.
 

@@ -5,27 +5,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Iterator
 
 from . import models
+from .chat_model import ChatModel, Generation, follow_choices
 from .config import Settings
 from .errors import ModelError
+from .remote_llm import RemoteLLM
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Generation:
-    """What one streamed completion did, filled in as it runs."""
-
-    completion_tokens: int = 0
-    first_token_s: float | None = None
-    total_s: float = 0.0
-    stopped: str = ""  # "stop", "length", "timeout", "cancelled"
-    text: str = ""
-    timings: dict[str, float] = field(default_factory=dict)
 
 
 class LocalLLM:
@@ -63,9 +51,7 @@ class LocalLLM:
 
     @classmethod
     def from_settings(cls, settings: Settings, name: str | None = None) -> LocalLLM:
-        if settings.llm_endpoint and name is None:  # an OpenAI-compatible server instead
-            from .remote_llm import RemoteLLM
-            return RemoteLLM.from_settings(settings)  # type: ignore[return-value]
+        """The in-process model named by `name`, by default the configured one."""
         name = name or settings.llm
         path = name if name.startswith("hf:") else str(models.llm_path(settings, name))
         return cls(path, n_ctx=settings.n_ctx, n_threads=settings.n_threads, seed=settings.seed,
@@ -97,23 +83,8 @@ class LocalLLM:
         return "".join(self.stream(messages, max_tokens, **kwargs))
 
 
-def follow_choices(choices: Iterable[dict[str, Any]], info: Generation, started: float,
-                   timeout_s: float, cancel: threading.Event | None) -> Iterator[str]:
-    """Yield the text of OpenAI-style streamed choices, keeping `info` up to date; returns
-    early on cancel or timeout (the caller then closes the stream, which stops generation)."""
-    for choice in choices:
-        piece = (choice.get("delta") or {}).get("content") or ""
-        if piece:
-            if info.first_token_s is None:
-                info.first_token_s = time.perf_counter() - started
-            info.completion_tokens += 1  # one streamed piece is one token on llama.cpp
-            info.text += piece
-            yield piece
-        if choice.get("finish_reason"):
-            info.stopped = choice["finish_reason"]
-        if cancel is not None and cancel.is_set():
-            info.stopped = "cancelled"
-            return
-        if time.perf_counter() - started > timeout_s:
-            info.stopped = "timeout"
-            return
+def load_chat_model(settings: Settings) -> ChatModel:
+    """The configured answer model: a server's when `llm_endpoint` is set, else in-process."""
+    if settings.llm_endpoint:
+        return RemoteLLM.from_settings(settings)
+    return LocalLLM.from_settings(settings)

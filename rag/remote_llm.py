@@ -6,7 +6,7 @@ Selected when `settings.llm_endpoint` is set, e.g. ``http://127.0.0.1:8080/v1``:
     python -m llama_cpp.server --model ~/.cache/rag/models/<model>.gguf --port 8080
     RAG_LLM_ENDPOINT=http://127.0.0.1:8080/v1 rag ask "Who is John Kirby?"
 
-Same interface as `rag.llm.LocalLLM`: `stream`, `complete` and `count_tokens`. The server
+A `rag.chat_model.ChatModel`, like `rag.llm.LocalLLM`: `stream`, `complete`, `count_tokens`. The server
 applies the model's chat template and keeps its own KV cache; several answer workers can share
 one server (see docs/scaling.md). Token counts come from llama-cpp-python's
 ``/extras/tokenize/count`` when the server has it, otherwise they are estimated on the safe
@@ -26,9 +26,9 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
+from .chat_model import Generation, follow_choices
 from .config import Settings
 from .errors import ModelError
-from .llm import Generation, follow_choices
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +98,7 @@ class RemoteLLM:
             log.info("remote LLM %s serves %s", self.endpoint, self.model)
         return self.model
 
-    # ------------------------------------------------------------------ the LocalLLM interface
+    # ------------------------------------------------------------------ the ChatModel interface
 
     def count_tokens(self, text: str) -> int:
         if text in self._counts:

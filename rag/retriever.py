@@ -9,10 +9,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from .arabic import normalize
-from .config import Settings
+from .config import FUSIONS, Settings
 from .embedder import Embedder
 from .errors import QueryError
-from .language import script_counts
+from .language import arabic_share
 from .lexical import LexicalIndex
 from .store import IndexData
 from .types import Passage
@@ -34,13 +34,6 @@ class Candidates:
     lexical: Hits
     arabic_share: float  # of the query's letters; scales the BM25 weight
     query_vector: np.ndarray  # reusable by EvidenceSelector.select
-
-
-def arabic_share(query: str) -> float:
-    """Share of the query's Arabic and Latin letters that are Arabic (0.0 with neither)."""
-    counts = script_counts(query)
-    arabic, latin = counts.get("ARABIC", 0), counts.get("LATIN", 0)
-    return arabic / (arabic + latin) if arabic else 0.0
 
 
 def rrf(ranked: list[tuple[Hits, float]], rrf_k: int) -> dict[int, float]:
@@ -75,25 +68,34 @@ class HybridRetriever:
     """Finds the chunks of an index that best answer a query.
 
     Dense and BM25 scores are min-max normalized and mixed, `dense_weight` to the rest
-    (`fusion="rrf"` gives plain reciprocal rank fusion instead, for comparison). BM25 matches
+    (`fusion="rrf"` gives plain reciprocal rank fusion instead). BM25 matches
     Arabic surface forms, so its weight scales with the share of Arabic letters in the query:
     for an English question over Arabic news it matches little beyond a few Latin names, and
     min-max normalization would inflate those weak matches (measured on XQuAD, see
     benchmarks/xquad_retrieval.py).
     """
 
-    def __init__(self, index: IndexData, embedder: Embedder, settings: Settings,
-                 dense_weight: float = 0.6, fusion: str = "convex") -> None:
-        if fusion not in ("convex", "rrf"):
-            raise ValueError(f"fusion must be 'convex' or 'rrf', not {fusion!r}")
+    def __init__(self, index: IndexData, embedder: Embedder, *, top_k: int, candidates: int,
+                 fusion: str, dense_weight: float, rrf_k: int) -> None:
+        if fusion not in FUSIONS:
+            raise ValueError(f"fusion must be one of {FUSIONS}, not {fusion!r}")
         self.index = index
         self.embedder = embedder
-        self.settings = settings
-        self.dense_weight = dense_weight
+        self.top_k = top_k
+        self.n_candidates = candidates  # per retriever, before fusion
         self.fusion = fusion
+        self.dense_weight = dense_weight
+        self.rrf_k = rrf_k
         self.last_timings: dict[str, float] = {}  # seconds per stage of the last search
         self._lexical: LexicalIndex | None = None
         self._lexical_for: tuple[IndexData, str] | None = None
+
+    @classmethod
+    def from_settings(cls, index: IndexData, embedder: Embedder,
+                      settings: Settings) -> HybridRetriever:
+        return cls(index, embedder, top_k=settings.top_k, candidates=settings.candidates,
+                   fusion=settings.fusion, dense_weight=settings.dense_weight,
+                   rrf_k=settings.rrf_k)
 
     @property
     def lexical(self) -> LexicalIndex:
@@ -109,8 +111,8 @@ class HybridRetriever:
         return self._lexical
 
     def search(self, query: str, k: int | None = None) -> list[Passage]:
-        """The `k` (default settings.top_k) best distinct chunks for `query`, ranks 1..k."""
-        k = self.settings.top_k if k is None else k
+        """The `k` (default top_k) best distinct chunks for `query`, ranks 1..k."""
+        k = self.top_k if k is None else k
         if not isinstance(query, str) or not query.strip():
             raise QueryError("The search query is empty. Type a question or some keywords.")
         self.last_timings = {}
@@ -123,8 +125,8 @@ class HybridRetriever:
         return passages
 
     def candidates(self, query: str, query_vector: np.ndarray | None = None) -> Candidates:
-        """Top `settings.candidates` rows from each retriever (timed in `last_timings`)."""
-        n = self.settings.candidates
+        """Top `n_candidates` rows from each retriever (timed in `last_timings`)."""
+        n = self.n_candidates
         started = time.perf_counter()
         if query_vector is None:
             limit = self.embedder.max_tokens * CHARS_PER_TOKEN_BOUND
@@ -132,7 +134,7 @@ class HybridRetriever:
         embedded = time.perf_counter()
         dense = self.dense_search(query_vector, n)
         searched = time.perf_counter()
-        share = arabic_share(query)
+        share = arabic_share(query) or 0.0
         lexical = self.lexical.search(query, n) if share > 0 else []
         done = time.perf_counter()
         self.last_timings.update(embed=embedded - started, dense=searched - embedded,
@@ -149,8 +151,7 @@ class HybridRetriever:
     def fuse(self, candidates: Candidates, k: int) -> list[Passage]:
         """The fused ranking's top `k` chunks with distinct texts."""
         if self.fusion == "rrf":
-            fused = rrf([(candidates.dense, 1.0), (candidates.lexical, 1.0)],
-                        self.settings.rrf_k)
+            fused = rrf([(candidates.dense, 1.0), (candidates.lexical, 1.0)], self.rrf_k)
         else:
             lexical_weight = (1.0 - self.dense_weight) * candidates.arabic_share
             fused = convex([(candidates.dense, self.dense_weight),

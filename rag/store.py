@@ -10,7 +10,6 @@ manifest and checked on load, so a truncated or corrupted file is caught with a 
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import logging
 import os
@@ -26,6 +25,7 @@ import faiss
 import numpy as np
 
 from .errors import IndexStoreError
+from .files import fsync_dir, fsync_file, sha256_of, write_atomic
 from .types import Chunk, Document
 
 log = logging.getLogger(__name__)
@@ -135,7 +135,7 @@ class IndexStore:
     def _verify_files(self, folder: Path, manifest: dict[str, Any]) -> None:
         for name, (size, digest) in manifest.get("files", {}).items():
             path = folder / name
-            if not path.is_file() or path.stat().st_size != size or _sha256(path) != digest:
+            if not path.is_file() or path.stat().st_size != size or sha256_of(path) != digest:
                 raise IndexStoreError(f"The index file {path} is missing, truncated or "
                                       f"corrupted. {REBUILD_HINT}")
 
@@ -161,10 +161,10 @@ class IndexStore:
         tmp.mkdir()
         try:
             embeddings = np.ascontiguousarray(embeddings, dtype=np.float32)
-            _write_bytes(tmp / "documents.json",
+            write_atomic(tmp / "documents.json",
                          json.dumps([d.to_dict() for d in documents], ensure_ascii=False)
                          .encode("utf-8"))
-            _write_bytes(tmp / "chunks.json",
+            write_atomic(tmp / "chunks.json",
                          json.dumps([c.to_dict() for c in chunks], ensure_ascii=False)
                          .encode("utf-8"))
             with (tmp / "embeddings.npy").open("wb") as f:
@@ -173,16 +173,16 @@ class IndexStore:
                 os.fsync(f.fileno())
             faiss.write_index(build_vector_index(embeddings, approximate_above),
                               str(tmp / "vectors.faiss"))
-            _fsync_file(tmp / "vectors.faiss")
-            files = {p.name: [p.stat().st_size, _sha256(p)] for p in sorted(tmp.iterdir())}
+            fsync_file(tmp / "vectors.faiss")
+            files = {p.name: [p.stat().st_size, sha256_of(p)] for p in sorted(tmp.iterdir())}
             manifest = {**manifest, "format": FORMAT_VERSION, "created": time.time(),
                         "chunks": len(chunks), "documents": len(documents), "files": files}
-            _write_bytes(tmp / "manifest.json",
+            write_atomic(tmp / "manifest.json",
                          json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8"))
             os.replace(tmp, self.index_dir / version)
-            _fsync_dir(self.index_dir)
-            _write_bytes(self.index_dir / "CURRENT", version.encode())  # the switch
-            _fsync_dir(self.index_dir)
+            fsync_dir(self.index_dir)
+            write_atomic(self.index_dir / "CURRENT", version.encode())  # the switch
+            fsync_dir(self.index_dir)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
@@ -197,33 +197,3 @@ class IndexStore:
             if path.is_dir() and path.name != keep and (
                     path.name.startswith("v") or path.name.startswith(".tmp-")):
                 shutil.rmtree(path, ignore_errors=True)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 22), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _write_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def _fsync_file(path: Path) -> None:
-    with path.open("rb") as f:
-        os.fsync(f.fileno())
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -7,6 +7,7 @@ import hashlib
 import numpy as np
 
 from rag.arabic import tokenize
+from rag.chat_model import Generation
 
 
 class FakeEmbedder:
@@ -40,3 +41,35 @@ class FakeEmbedder:
 
     def count_tokens(self, text: str) -> int:
         return len(text.split())
+
+
+class ScriptedLLM:
+    """Stands in for the model in unit tests of the stream: says `reply` in pieces of a few
+    characters, or with `reply=None` fails the test if asked to generate at all."""
+
+    name = "scripted"
+    n_ctx = 2048
+
+    def __init__(self, reply: str | None = None, piece: int = 3) -> None:
+        self.reply = reply
+        self.piece = piece
+        self.messages: list[dict[str, str]] = []
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
+    def complete(self, messages, max_tokens, **kwargs) -> str:
+        return "".join(self.stream(messages, max_tokens, **kwargs))
+
+    def stream(self, messages, max_tokens, temperature=0.0, timeout_s=120.0, cancel=None,
+               info=None):
+        assert self.reply is not None, "the model was asked to answer"
+        self.messages = messages
+        info = info if info is not None else Generation()
+        reply = self.reply(messages) if callable(self.reply) else self.reply
+        for i in range(0, len(reply), self.piece):
+            info.first_token_s = info.first_token_s or 0.001
+            info.completion_tokens += 1
+            info.text += reply[i:i + self.piece]
+            yield reply[i:i + self.piece]
+        info.stopped, info.total_s = "stop", 0.002

@@ -13,14 +13,15 @@ import re
 import shutil
 
 import pytest
+from fakes import ScriptedLLM
 
 from rag import models
-from rag.assistant import NOT_FOUND, UNSUPPORTED_LANGUAGE, Assistant
+from rag.assistant import UNSUPPORTED_LANGUAGE, Assistant
 from rag.citations import MARKER
 from rag.config import Settings
 from rag.errors import IndexStoreError, ModelError, QueryError
+from rag.generator import NOT_FOUND
 from rag.language import detect_language
-from rag.llm import Generation
 from rag.prompts import load_prompt
 from rag.types import Answer
 
@@ -30,35 +31,6 @@ REFUSAL = {lang: load_prompt(PROMPTS, "refusal", lang) for lang in ("ar", "en")}
 ANSWERED_AR = "في أي ذكرى لنهاية الحرب الكورية زار شويغو كوريا الشمالية؟"
 ANSWERED_EN = "What did Shoigu try to persuade Pyongyang to sell to Russia?"
 ABSENT_EN = "What is the capital of Peru?"
-
-
-class ScriptedLLM:
-    """Stands in for the model in unit tests of the stream: says `reply` in pieces of a few
-    characters, or with `reply=None` fails the test if asked to generate at all."""
-
-    def __init__(self, reply: str | None = None, piece: int = 3) -> None:
-        self.reply = reply
-        self.piece = piece
-        self.messages: list[dict[str, str]] = []
-
-    def count_tokens(self, text: str) -> int:
-        return len(text.split())
-
-    def complete(self, messages, max_tokens, **kwargs) -> str:
-        return "".join(self.stream(messages, max_tokens, **kwargs))
-
-    def stream(self, messages, max_tokens, temperature=0.0, timeout_s=120.0, cancel=None,
-               info=None):
-        assert self.reply is not None, "the model was asked to answer"
-        self.messages = messages
-        info = info if info is not None else Generation()
-        reply = self.reply(messages) if callable(self.reply) else self.reply
-        for i in range(0, len(reply), self.piece):
-            info.first_token_s = info.first_token_s or 0.001
-            info.completion_tokens += 1
-            info.text += reply[i:i + self.piece]
-            yield reply[i:i + self.piece]
-        info.stopped, info.total_s = "stop", 0.002
 
 
 def first_evidence(messages: list[dict[str, str]]) -> str:

@@ -26,6 +26,11 @@ OPENED, BEDS, OIL = ("The minister opened a new hospital in Cairo on Monday.",
 ARRIVED, AR_OIL = AR_TEXT.split(". ")[0] + ".", AR_TEXT.split(". ")[1]
 
 
+def make_checker(embedder=None, **settings) -> CitationChecker:
+    """The checker with the shipped thresholds, or `settings` changed."""
+    return CitationChecker.from_settings(embedder, Settings(**settings))
+
+
 def evidence_from(doc: Document, sentences: list[str], first: int = 1) -> list[Evidence]:
     """Evidence numbered from `first`, with offsets into the document as the selector makes."""
     chunk = Chunk(chunk_id=0, doc_id=doc.doc_id, text=doc.text, start=0, end=len(doc.text),
@@ -100,17 +105,17 @@ def test_a_marker_standing_alone_after_a_sentence_belongs_to_that_sentence(answe
 
 def test_markers_after_the_full_stop_check_each_claim_against_its_own_source(english):
     # "[1]" after the first full stop cites the first claim, not the second one.
-    checked = CitationChecker().check(
+    checked = make_checker().check(
         "The minister opened a new hospital. [1] It has two hundred beds. [2]", english)
     assert checked.text == "The minister opened a new hospital. [1] It has two hundred beds. [2]"
     assert [(c.number, c.supported) for c in checked.citations] == [(1, True), (2, True)]
     # The checked text reads back the same way.
-    again = CitationChecker().check(checked.text, english)
+    again = make_checker().check(checked.text, english)
     assert again.text == checked.text and again.citations == checked.citations
 
 
 def test_markers_pointing_to_no_evidence_are_dropped_from_the_text(english):
-    checked = CitationChecker().check(
+    checked = make_checker().check(
         "The hospital has two hundred beds [2, 7]. It serves half a million people [9].",
         english)
     assert checked.text == ("The hospital has two hundred beds. [2] "
@@ -119,7 +124,7 @@ def test_markers_pointing_to_no_evidence_are_dropped_from_the_text(english):
 
 
 def test_citation_carries_the_document_and_the_quoted_span(english):
-    checked = CitationChecker().check("The hospital has two hundred beds [2].", english)
+    checked = make_checker().check("The hospital has two hundred beds [2].", english)
     [c] = checked.citations
     assert (c.number, c.doc_id, c.title, c.date, c.source) == (
         2, "cairo.txt#0:ab12", "Health minister opens hospital", "2023-09-04", "Reuters")
@@ -133,7 +138,7 @@ def test_citation_carries_the_document_and_the_quoted_span(english):
 
 
 def test_a_claim_whose_words_are_in_the_cited_sentence_is_supported(english):
-    checker = CitationChecker()
+    checker = make_checker()
     # 4 of the claim's 6 words ("the", "hospital", "has", "beds") are in sentence 2
     checked = checker.check("The hospital has ninety empty beds [2].", english)
     [c] = checked.citations
@@ -142,7 +147,7 @@ def test_a_claim_whose_words_are_in_the_cited_sentence_is_supported(english):
 
 
 def test_a_claim_the_cited_sentence_does_not_hold_is_unsupported(english):
-    checker = CitationChecker()
+    checker = make_checker()
     checked = checker.check("The hospital has two hundred beds [3].", english)  # the oil one
     [c] = checked.citations
     assert c.number == 3 and c.support < checker.lexical_support
@@ -150,7 +155,7 @@ def test_a_claim_the_cited_sentence_does_not_hold_is_unsupported(english):
 
 
 def test_a_claim_citing_several_sentences_is_supported_if_one_holds_it(english):
-    checked = CitationChecker().check("The hospital has two hundred beds [2, 3].", english)
+    checked = make_checker().check("The hospital has two hundred beds [2, 3].", english)
     supported = {c.number: c.supported for c in checked.citations}
     assert supported == {2: True, 3: False}
     assert not checked.unsupported
@@ -158,19 +163,19 @@ def test_a_claim_citing_several_sentences_is_supported_if_one_holds_it(english):
 
 def test_the_support_threshold_is_read_from_the_constructor(english):
     answer = "The hospital has ninety empty beds [2]."  # overlap 4/6
-    assert CitationChecker(lexical_support=0.6).check(answer, english).citations[0].supported
-    strict = CitationChecker(lexical_support=0.7).check(answer, english)
+    assert make_checker(lexical_support=0.6).check(answer, english).citations[0].supported
+    strict = make_checker(lexical_support=0.7).check(answer, english)
     assert not strict.citations[0].supported and strict.unsupported
     # 0 accepts anything cited, 1 accepts only a claim whose every word is in the sentence
-    assert not CitationChecker(lexical_support=0.0).check(
+    assert not make_checker(lexical_support=0.0).check(
         "Nothing here at all [3].", english).unsupported
-    assert CitationChecker(lexical_support=1.0).check(answer, english).unsupported
-    assert not CitationChecker(lexical_support=1.0).check(
+    assert make_checker(lexical_support=1.0).check(answer, english).unsupported
+    assert not make_checker(lexical_support=1.0).check(
         "The hospital has two hundred beds [2].", english).unsupported
 
 
 def test_default_thresholds_are_the_settings_defaults():
-    checker = CitationChecker()
+    checker = make_checker()
     assert (checker.lexical_support, checker.dense_support) == (
         Settings().lexical_support, Settings().dense_support)
 
@@ -179,26 +184,26 @@ def test_default_thresholds_are_the_settings_defaults():
 
 
 def test_an_answer_without_markers_cites_the_sentence_that_supports_it_best(english):
-    checked = CitationChecker().check("Oil prices rose after the production cut.", english)
+    checked = make_checker().check("Oil prices rose after the production cut.", english)
     assert checked.text == "Oil prices rose after the production cut. [3]"
     [c] = checked.citations
     assert c.number == 3 and c.supported and not checked.unsupported
 
 
 def test_an_answer_without_markers_that_no_sentence_supports_is_flagged(english):
-    checked = CitationChecker().check("Paris is the capital of France.", english)
+    checked = make_checker().check("Paris is the capital of France.", english)
     assert checked.text == "Paris is the capital of France."  # nothing added
     assert checked.citations == [] and checked.unsupported
 
 
 def test_an_answer_whose_markers_are_all_invalid_is_repaired_like_one_without(english):
-    checked = CitationChecker().check("The hospital has two hundred beds [8].", english)
+    checked = make_checker().check("The hospital has two hundred beds [8].", english)
     assert checked.text == "The hospital has two hundred beds. [2]"
     assert [c.number for c in checked.citations] == [2] and not checked.unsupported
 
 
 def test_no_evidence_means_no_citation_and_an_unsupported_answer():
-    checked = CitationChecker().check("The hospital has two hundred beds [1].", [])
+    checked = make_checker().check("The hospital has two hundred beds [1].", [])
     assert checked.text == "The hospital has two hundred beds."
     assert checked.citations == [] and checked.unsupported
 
@@ -213,20 +218,20 @@ def test_a_number_alone_is_supported_by_the_sentence_that_holds_it(embedder, ans
     doc = Document(doc_id="s.txt#0:ef56", source_file="s.txt", title="عقوبات",
                    text="فرضت الولايات المتحدة عقوبات على 3 كيانات. وارتفعت أسعار النفط 5%.")
     evidence = evidence_from(doc, ["فرضت الولايات المتحدة عقوبات على 3 كيانات."])
-    for checker in (CitationChecker(), CitationChecker(embedder)):
+    for checker in (make_checker(), make_checker(embedder)):
         checked = checker.check(answer, evidence)
         assert not checked.unsupported and checked.citations[0].support == 1.0
         assert checker.check(answer.replace("3", "4").replace("٣", "٤"), evidence).unsupported
 
 
 def test_without_an_embedder_an_english_claim_shares_no_words_with_arabic(arabic):
-    checker = CitationChecker()
+    checker = make_checker()
     assert checker.support("Kim Jong Un arrived in Vladivostok by train", ARRIVED) == 0.0
     assert checker.check("Kim Jong Un arrived in Vladivostok by train [1].", arabic).unsupported
 
 
 def test_an_english_claim_is_scored_against_arabic_by_meaning(embedder, arabic):
-    checker = CitationChecker(embedder)
+    checker = make_checker(embedder)
     claim = "Kim Jong Un arrived in Vladivostok by train"
     same, other = checker.support(claim, ARRIVED), checker.support(claim, AR_OIL)
     print(f"\nsimilarity to the sentence that says it {same:.3f}, to an unrelated one "
@@ -247,7 +252,7 @@ def test_an_english_claim_is_scored_against_arabic_by_meaning(embedder, arabic):
 def test_a_claim_in_the_evidence_script_is_scored_by_words_even_with_an_embedder(embedder,
                                                                                    arabic):
     # Same script: no embedding similarity, so a paraphrase scores by its shared words only.
-    checker = CitationChecker(embedder)
+    checker = make_checker(embedder)
     claim = "وصل كيم إلى فلاديفوستوك"
-    assert checker.support(claim, ARRIVED) == CitationChecker().support(claim, ARRIVED) == 1.0
+    assert checker.support(claim, ARRIVED) == make_checker().support(claim, ARRIVED) == 1.0
     assert checker.support("رئيس بلدية باريس", ARRIVED) == 0.0

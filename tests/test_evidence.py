@@ -7,6 +7,7 @@ from itertools import pairwise
 import pytest
 from fakes import FakeEmbedder
 
+from rag.config import Settings
 from rag.evidence import MIN_SENTENCE_CHARS, EvidenceSelector
 from rag.types import Chunk, Document, Passage
 
@@ -18,6 +19,10 @@ DOC_A = ("عنوان الخبر\n"
          "ومن المنتظر أن يبدأ استقبال المرضى مطلع الشهر المقبل؟ نعم.")
 DOC_B = ("ارتفعت أسعار النفط العالمية بعد قرار أوبك خفض الإنتاج بمليون برميل يوميا. "
          "وقال محللون إن الأسعار قد تواصل الصعود خلال الأسابيع المقبلة بسبب نقص الإمدادات.")
+
+
+def make_selector(embedder=None, **settings) -> EvidenceSelector:
+    return EvidenceSelector.from_settings(embedder or FakeEmbedder(), Settings(**settings))
 
 
 def passage(doc: Document, start: int, end: int, rank: int, chunk_id: int = 0) -> Passage:
@@ -36,7 +41,7 @@ def test_offsets_point_into_the_document(docs):
     a, b = docs
     # a chunk that starts mid-document, so chunk offsets must be added
     passages = [passage(b, 0, len(b.text), 1, 1), passage(a, 12, len(a.text), 2, 0)]
-    evidence = EvidenceSelector(FakeEmbedder()).select("كم سريرا في المستشفى الجديد؟",
+    evidence = make_selector().select("كم سريرا في المستشفى الجديد؟",
                                                        passages, 6)
     assert evidence
     for e in evidence:
@@ -47,7 +52,7 @@ def test_offsets_point_into_the_document(docs):
 def test_numbering_is_stable_by_passage_rank_then_position(docs):
     a, b = docs
     passages = [passage(b, 0, len(b.text), 1, 1), passage(a, 0, len(a.text), 2, 0)]
-    selector = EvidenceSelector(FakeEmbedder())
+    selector = make_selector()
     evidence = selector.select("كم سريرا يضم المستشفى وما سعر النفط؟", passages, 4)
     assert [e.number for e in evidence] == list(range(1, len(evidence) + 1))
     order = [(e.passage.rank, e.start) for e in evidence]
@@ -58,14 +63,14 @@ def test_numbering_is_stable_by_passage_rank_then_position(docs):
 
 def test_best_sentence_is_chosen(docs):
     a, _ = docs
-    evidence = EvidenceSelector(FakeEmbedder()).select(
+    evidence = make_selector().select(
         "كم تبلغ تكلفة المشروع؟", [passage(a, 0, len(a.text), 1)], 1)
     assert len(evidence) == 1 and "تكلفة المشروع" in evidence[0].text
 
 
 def test_short_fragments_are_merged(docs):
     a, _ = docs
-    evidence = EvidenceSelector(FakeEmbedder()).select(
+    evidence = make_selector().select(
         "ماذا قال الوزير عن المستشفى", [passage(a, 0, len(a.text), 1)], 10)
     assert all(len(e.text) >= MIN_SENTENCE_CHARS for e in evidence)
     assert not any(e.text in ("وقال الوزير:", "نعم.", "عنوان الخبر") for e in evidence)
@@ -76,7 +81,7 @@ def test_overlapping_chunks_do_not_repeat_sentences(docs):
     a, _ = docs
     mid = a.text.index("وتبلغ")
     passages = [passage(a, 0, mid + 40, 1, 0), passage(a, 12, len(a.text), 2, 1)]
-    evidence = EvidenceSelector(FakeEmbedder()).select("المستشفى", passages, 10)
+    evidence = make_selector().select("المستشفى", passages, 10)
     spans = sorted((e.start, e.end) for e in evidence)
     assert all(e1 <= s2 for (_, e1), (s2, _) in pairwise(spans))
 
@@ -85,17 +90,17 @@ def test_size_is_bounded(docs):
     a, b = docs
     passages = [passage(a, 0, len(a.text), 1, 0), passage(b, 0, len(b.text), 2, 1)]
     embedder = FakeEmbedder()
-    evidence = EvidenceSelector(embedder, max_tokens=25).select("المستشفى والنفط", passages, 6)
+    evidence = make_selector(embedder, evidence_max_tokens=25).select("المستشفى والنفط", passages, 6)
     tokens = sum(embedder.count_tokens(e.text) for e in evidence)
     assert 1 <= len(evidence) <= 6
     assert tokens <= 25 or len(evidence) == 1
-    assert len(EvidenceSelector(embedder).select("المستشفى", passages, 2)) == 2
+    assert len(make_selector(embedder).select("المستشفى", passages, 2)) == 2
 
 
 def test_sentence_vectors_are_cached(docs):
     a, _ = docs
     embedder = FakeEmbedder()
-    selector = EvidenceSelector(embedder)
+    selector = make_selector(embedder)
     passages = [passage(a, 0, len(a.text), 1)]
     selector.select("المستشفى", passages, 3)
     first = len(embedder.embedded)
@@ -104,7 +109,7 @@ def test_sentence_vectors_are_cached(docs):
 
 
 def test_nothing_in_nothing_out(docs):
-    selector = EvidenceSelector(FakeEmbedder())
+    selector = make_selector()
     assert selector.select("سؤال", [], 6) == []
     a, _ = docs
     assert selector.select("سؤال", [passage(a, 0, len(a.text), 1)], 0) == []
@@ -113,7 +118,7 @@ def test_nothing_in_nothing_out(docs):
 def test_sentence_cut_by_the_chunk_start_is_taken_whole(docs):
     a, _ = docs
     inside = a.text.index("يضم مئتي سرير")  # the chunk starts mid-sentence (overlap)
-    evidence = EvidenceSelector(FakeEmbedder()).select(
+    evidence = make_selector().select(
         "كم سريرا يضم المستشفى", [passage(a, inside, len(a.text), 1)], 1)
     assert evidence[0].text.startswith("وقال الوزير:")
     assert evidence[0].start < inside
@@ -125,7 +130,7 @@ def test_unpunctuated_text_is_cut_to_the_chunk():
     text = " ".join(words)  # one 2,800-character "sentence"
     doc = Document(doc_id="long", source_file="l.txt", title="l", text=text)
     start, end = text.index("كلمة100 "), text.index("كلمة150 ")
-    evidence = EvidenceSelector(FakeEmbedder()).select("كلمة120", [passage(doc, start, end, 1)], 3)
+    evidence = make_selector().select("كلمة120", [passage(doc, start, end, 1)], 3)
     assert len(evidence) == 1
     e = evidence[0]
     assert (e.start, e.end) == (start, end - 1)  # the chunk's part, without the trailing space

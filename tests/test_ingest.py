@@ -140,8 +140,8 @@ def deadly(func):
             os.kill(os.getpid(), signal.SIGKILL)
         return func(*args, **kwargs)
     return wrapper
-store._write_bytes = deadly(store._write_bytes)
-store._fsync_dir = deadly(store._fsync_dir)
+store.write_atomic = deadly(store.write_atomic)
+store.fsync_dir = deadly(store.fsync_dir)
 store.faiss.write_index = deadly(store.faiss.write_index)
 from rag.cli import main
 sys.argv = ["rag", "ingest", *sys.argv[1:]]

@@ -54,7 +54,7 @@ def test_prompts_used_as_they_are_have_no_placeholders(purpose, language):
 
 @pytest.mark.parametrize("language", SUPPORTED)
 def test_the_answer_prompt_names_the_refusal_token(language):
-    from rag.assistant import NOT_FOUND
+    from rag.generator import NOT_FOUND
 
     assert NOT_FOUND in load_prompt(PROMPTS, "answer", language)
 

@@ -23,7 +23,7 @@ from rag.assistant import Assistant
 from rag.config import Settings
 from rag.errors import ModelError, RagError
 from rag.evaluate import matches
-from rag.llm import LocalLLM
+from rag.llm import load_chat_model
 from rag.remote_llm import RemoteLLM
 from rag.types import Answer
 
@@ -78,7 +78,7 @@ def sse(*events: dict) -> bytes:
 def test_unreachable_server_is_a_clear_model_error():
     port = free_port()  # nothing listens there
     settings = Settings().with_values({"llm_endpoint": f"http://127.0.0.1:{port}/v1"})
-    llm = LocalLLM.from_settings(settings)
+    llm = load_chat_model(settings)
     assert isinstance(llm, RemoteLLM)
     with pytest.raises(ModelError) as caught:
         list(llm.stream(MESSAGES, 10))
@@ -125,7 +125,7 @@ def test_streams_pieces_and_estimates_tokens_without_a_tokenize_endpoint():
     server = FakeServer(respond)
     try:
         llm = RemoteLLM(server.url, seed=7)
-        from rag.llm import Generation
+        from rag.chat_model import Generation
 
         info = Generation()
         pieces = list(llm.stream(MESSAGES, 50, temperature=0.0, info=info))

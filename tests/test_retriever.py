@@ -10,9 +10,10 @@ import pytest
 from fakes import FakeEmbedder
 
 from rag.config import Settings
-from rag.errors import QueryError
+from rag.errors import ConfigError, QueryError
+from rag.language import arabic_share
 from rag.lexical import LexicalIndex
-from rag.retriever import Candidates, HybridRetriever, arabic_share, convex, rrf
+from rag.retriever import Candidates, HybridRetriever, convex, rrf
 from rag.store import IndexData, build_vector_index
 from rag.types import Chunk, Document
 
@@ -44,7 +45,7 @@ CORPUS = [
 @pytest.fixture
 def retriever() -> HybridRetriever:
     embedder = FakeEmbedder()
-    return HybridRetriever(make_index(CORPUS, embedder), embedder, Settings(top_k=3))
+    return HybridRetriever.from_settings(make_index(CORPUS, embedder), embedder, Settings(top_k=3))
 
 
 def test_finds_the_matching_chunk_with_both_scores(retriever):
@@ -72,7 +73,7 @@ def test_scores_are_none_where_a_retriever_missed(retriever):
 def test_english_query_uses_dense_only(retriever):
     passages = retriever.search("oil prices", k=3)
     assert all(p.lexical_score is None for p in passages)
-    assert arabic_share("oil prices") == 0.0 and arabic_share("🙂🙂") == 0.0
+    assert arabic_share("oil prices") == 0.0 and arabic_share("🙂🙂") is None
     assert arabic_share("ما هي عاصمة مصر؟") == 1.0
     assert 0.0 < arabic_share("Who is شويغو?") < 1.0
 
@@ -91,7 +92,7 @@ def test_g_spelling_variant_is_found(retriever):
 def test_duplicate_texts_are_returned_once():
     embedder = FakeEmbedder()
     texts = [CORPUS[0], CORPUS[2], CORPUS[0] + " ", CORPUS[4]]  # d2 repeats d0's story
-    r = HybridRetriever(make_index(texts, embedder), embedder, Settings())
+    r = HybridRetriever.from_settings(make_index(texts, embedder), embedder, Settings())
     passages = r.search("مستشفى جديد في القاهرة", k=4)
     assert len(passages) == 3
     assert len({p.chunk.chunk_id for p in passages}) == 3
@@ -123,7 +124,7 @@ def test_empty_index_returns_nothing():
     empty = IndexData(manifest={}, documents={}, chunks=[],
                       embeddings=np.zeros((0, embedder.dim), dtype=np.float32),
                       vectors=build_vector_index(np.zeros((0, embedder.dim), np.float32), 10))
-    assert HybridRetriever(empty, embedder, Settings()).search("النفط") == []
+    assert HybridRetriever.from_settings(empty, embedder, Settings()).search("النفط") == []
 
 
 def test_lexical_index_edge_cases():
@@ -160,8 +161,11 @@ def test_convex_keeps_score_gaps():
 def test_rrf_fusion_option(retriever):
     retriever.fusion = "rrf"
     assert retriever.search("أسعار النفط وأوبك")[0].chunk.chunk_id == 2
-    with pytest.raises(ValueError):
-        HybridRetriever(retriever.index, retriever.embedder, Settings(), fusion="magic")
+    with pytest.raises(ConfigError, match="fusion"):
+        Settings().with_values({"fusion": "magic"})
+    rrf_settings = Settings().with_values({"fusion": "rrf"})
+    assert HybridRetriever.from_settings(retriever.index, retriever.embedder,
+                                         rrf_settings).fusion == "rrf"
 
 
 def test_fuse_with_one_empty_list_keeps_dense_order(retriever):
@@ -185,7 +189,7 @@ def test_real_model_arabic_and_english_questions():
         "قال الرئيس الفرنسي إيمانويل ماكرون إن بلاده ستزيد دعمها لأوكرانيا",
         "سجل مؤشر البورصة المصرية ارتفاعا بنسبة ٢٪ في تعاملات اليوم",
     ]
-    r = HybridRetriever(make_index(texts, embedder), embedder, Settings(top_k=3))
+    r = HybridRetriever.from_settings(make_index(texts, embedder), embedder, Settings(top_k=3))
     assert r.search("ما الذي حدث لأسعار النفط؟")[0].chunk.chunk_id == 2
     assert r.search("Which team beat Portugal in the World Cup?")[0].chunk.chunk_id == 1
     assert r.search("Where did the North Korean missile launch from?")[0].chunk.chunk_id == 5

@@ -14,9 +14,9 @@ from reliability_support import SMALL_LLM
 
 import app
 from rag.assistant import Assistant
+from rag.chat_model import Generation
 from rag.config import Settings
 from rag.errors import QueryError
-from rag.llm import Generation
 from rag.types import Answer
 
 # The small model answers this one from the seed articles (rather than NOT_FOUND).

@@ -1,0 +1,101 @@
+"""Generating a draft answer: the model's stream, with what must never reach the reader held
+back (the refusal token, a leading label) and runaway repetition stopped."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from .chat_model import ChatModel, Generation
+from .config import Settings
+
+NOT_FOUND = "NOT_FOUND"  # what the answering prompt tells the model to say when it can't answer
+# The model writes the token as "Not_FOUND" or "NOT FOUND" too.
+_SAYS_NOT_FOUND = re.compile(r"NOT[\s_]?FOUND", re.IGNORECASE)
+# The small models sometimes run away ("1000000000…"): 16 identical characters in a row.
+_RUNAWAY = re.compile(r"(\S)\1{15,}")
+# The model sometimes starts with a label ("الإجابة: الثلاثاء"), which is not part of the answer.
+_LABELS = ("answer:", "الإجابة:", "الجواب:")
+
+
+@dataclass
+class Draft:
+    """One generated answer, as the model wrote it, with how the generation ended."""
+
+    generation: Generation = field(default_factory=Generation)
+
+    @property
+    def interrupted(self) -> bool:
+        """Stopped by the time limit or by the user, not by the model."""
+        return self.generation.stopped in ("timeout", "cancelled")
+
+    @property
+    def runaway(self) -> bool:
+        return self.generation.stopped == "runaway"
+
+    @property
+    def not_found(self) -> bool:
+        """The model said the evidence does not answer the question (or said nothing)."""
+        text = self.generation.text
+        return bool(_SAYS_NOT_FOUND.search(text)) or (not text.strip() and not self.interrupted)
+
+    @property
+    def text(self) -> str:
+        """The answer without a leading label; empty if it was stopped before any text showed
+        (e.g. a timeout while the prompt was read: that is not "the articles don't say")."""
+        text = self.generation.text
+        if self.interrupted and _may_become_not_found(text):
+            return ""
+        return _without_label(text)
+
+
+class AnswerGenerator:
+    """Streams the text of a draft as the reader may see it, filling in the `Draft`."""
+
+    def __init__(self, model: ChatModel, *, max_tokens: int, temperature: float,
+                 timeout_s: float) -> None:
+        self.model = model
+        self.max_tokens = max_tokens
+        self.temperature = temperature
+        self.timeout_s = timeout_s
+
+    @classmethod
+    def from_settings(cls, model: ChatModel, settings: Settings) -> AnswerGenerator:
+        return cls(model, max_tokens=settings.max_answer_tokens,
+                   temperature=settings.temperature, timeout_s=settings.generation_timeout_s)
+
+    def stream(self, messages: list[dict[str, str]], draft: Draft,
+               cancel: threading.Event | None = None) -> Iterator[str]:
+        info = draft.generation
+        shown = ""
+        for _ in self.model.stream(messages, self.max_tokens, self.temperature, self.timeout_s,
+                                   cancel, info):
+            if _RUNAWAY.search(info.text):
+                info.stopped = "runaway"
+                break
+            # Hold back text that may still turn out to be the refusal token or a label.
+            if (_may_become_not_found(info.text) or _SAYS_NOT_FOUND.search(info.text)
+                    or _may_become_label(info.text)):
+                continue
+            text = _without_label(info.text)
+            new, shown = text[len(shown):], text
+            yield new
+
+
+def _may_become_label(text: str) -> bool:
+    start = text.lstrip().lower()
+    return any(label.startswith(start) for label in _LABELS)
+
+
+def _without_label(text: str) -> str:
+    start = text.lstrip()
+    for label in _LABELS:
+        if start.lower().startswith(label):
+            return start[len(label):].lstrip()
+    return text
+
+
+def _may_become_not_found(text: str) -> bool:
+    return NOT_FOUND.startswith(text.strip().upper().replace(" ", "_"))
