@@ -12,12 +12,13 @@ import time
 import pytest
 from reliability_support import SMALL_LLM
 
-import app
 from rag.assistant import Assistant
 from rag.chat_model import Generation
 from rag.config import Settings
 from rag.errors import QueryError
 from rag.types import Answer
+from rag.web.service import Service
+from rag.web.webapp import WebApp, new_session
 
 # The small model answers this one from the seed articles (rather than NOT_FOUND).
 ANSWERED = "What did Shoigu try to persuade Pyongyang to sell to Russia?"
@@ -41,13 +42,12 @@ def test_too_long_question_gets_a_clear_message_everywhere(seed_settings, embedd
     assert assistant.search("x" * limit, k=1)  # exactly at the limit is fine
 
     # The app: a notice in the interface language, and a one-line API error.
-    service = app.Service(settings, assistant=assistant)
+    service = Service(settings, assistant=assistant)
     service.embedder_ready.set()
-    service.llm_ready.set()
-    web = app.WebApp(service)
-    frames = list(web.chat(too_long, app.new_session(), "ar"))
+    web = WebApp(service)
+    frames = list(web.chat(too_long, new_session(), "ar"))
     assert len(frames) == 1 and "السؤال طويل جداً" in frames[0][2], frames
-    frames = list(web.chat(too_long, app.new_session(), "en"))
+    frames = list(web.chat(too_long, new_session(), "en"))
     assert "The question is too long" in frames[0][2] and f"{limit:,}" in frames[0][2]
     with pytest.raises(Exception) as excinfo:
         web.api_ask(too_long)
