@@ -91,11 +91,12 @@ class Recorder:
                 "decoded": d.n_eval, "decode_ms": d.t_eval_ms}
 
     def stream(self, messages: list[dict[str, str]], max_tokens: int, temperature: float = 0.0,
-               timeout_s: float = 120.0, cancel=None, info: Generation | None = None
-               ) -> Iterator[str]:
+               timeout_s: float = 120.0, cancel=None, info: Generation | None = None,
+               seed: int | None = None) -> Iterator[str]:
         info = info if info is not None else Generation()
         self._perf(reset=True)
-        yield from self.inner.stream(messages, max_tokens, temperature, timeout_s, cancel, info)
+        yield from self.inner.stream(messages, max_tokens, temperature, timeout_s, cancel, info,
+                                     seed)
         info.timings.update(self._perf())
         self.calls.append((messages, info))
 

@@ -14,20 +14,21 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from .chat_model import ChatModel
-from .citations import CitationChecker
+from .citations import CheckedAnswer, CitationChecker, citation
 from .config import Settings
 from .embedder import Embedder
 from .errors import QueryError
 from .evidence import EvidenceSelector
-from .followup import FollowUpRewriter, Turn
+from .followup import FollowUpRewriter, Turn, needs_context
 from .generator import AnswerGenerator, Draft
 from .ingest import Ingestor, load_index
-from .language import SUPPORTED, detect_language
+from .language import SUPPORTED, arabic_share, detect_language
 from .llm import load_chat_model
 from .prompts import PromptBuilder, load_prompt
 from .retriever import HybridRetriever
 from .store import IndexData, IndexStore
-from .types import Answer, IngestReport, Passage
+from .types import ANSWERED, NOT_FOUND, UNVERIFIED, Answer, Evidence, IngestReport, Passage
+from .verifier import ClaimVerifier
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +104,7 @@ class Assistant:
 
     @property
     def checker(self) -> CitationChecker:
-        return CitationChecker.from_settings(self.embedder, self.settings)
+        return CitationChecker(ClaimVerifier.from_file(self.embedder, self.settings.verifier_model))
 
     @property
     def rewriter(self) -> FollowUpRewriter:
@@ -148,7 +149,7 @@ class Assistant:
         language = detect_language(question)
         if language not in SUPPORTED:
             yield UNSUPPORTED_LANGUAGE
-            yield Answer(question, UNSUPPORTED_LANGUAGE, language, refused=True,
+            yield Answer(question, UNSUPPORTED_LANGUAGE, language, status=NOT_FOUND,
                          timings={"total": time.perf_counter() - started})
             return
         timings: dict[str, float] = {}
@@ -159,7 +160,7 @@ class Assistant:
             started = time.perf_counter()
 
         standalone = question
-        if history:
+        if history and needs_context(question, language):
             t = time.perf_counter()
             standalone = self.rewriter.rewrite(question, history, language)
             timings["condense"] = time.perf_counter() - t
@@ -168,14 +169,16 @@ class Assistant:
         passages = retriever.search(standalone, self.settings.top_k)
         evidence = self.selector.select(standalone, passages, self.settings.evidence_sentences)
         timings["retrieval"] = time.perf_counter() - t
-        refuse = _Refusal(self.settings.prompts_dir, question, language, standalone, started,
-                          timings)
-        if not evidence:
-            yield from refuse()
+        outcome = _Outcomes(self.settings, question, language, standalone, started, timings)
+        relevance = max((p.dense_score or 0.0 for p in passages), default=0.0)
+        if not evidence or relevance < self.settings.relevance_floor:
+            yield from outcome.not_found()
             return
 
         prompt = self.prompt_builder.build(standalone, language, evidence)
         timings["prompt_tokens"] = prompt.tokens
+        # The first draft streams (the reader sees it as provisional until the final Answer);
+        # when it cannot be verified, sampled drafts are tried, and the first verified wins.
         draft = Draft()
         yield from self.generator.stream(prompt.messages, draft, cancel)
         info = draft.generation
@@ -183,46 +186,85 @@ class Assistant:
             + timings.get("condense", 0.0)
         timings["generation"] = info.total_s
         timings["answer_tokens"] = info.completion_tokens
-        if draft.not_found:
-            yield from refuse(prompt.render())
-            return
-
-        checked = self.checker.check(draft.text, prompt.evidence)
         if draft.interrupted:
-            checked.text = (checked.text + _STOP_NOTES[info.stopped]).strip()
-            checked.unsupported = checked.unsupported and bool(draft.text.strip())
-        if draft.runaway:
-            checked.unsupported = True  # repeated characters are no answer, whatever they cite
-        if checked.unsupported and not draft.interrupted:
-            # No evidence sentence holds what the model said (typically an answer from its own
-            # memory to a question the articles do not cover): say so instead of showing it.
-            log.info("unsupported answer replaced by a refusal: %r", checked.text)
-            yield from refuse(prompt.render(), unsupported_text=checked.text)
+            checked = self.checker.check(draft.text, prompt.evidence, standalone)
+            yield outcome.interrupted(draft, checked, prompt.render())
+            return
+        checked = self._verified(draft, prompt.evidence, standalone, language)
+        for n in range(1, self.settings.drafts):
+            if checked is not None or (cancel is not None and cancel.is_set()):
+                break
+            draft = self.generator.draft(prompt.messages, self.settings.draft_temperature,
+                                         seed=self.settings.seed + n)
+            checked = self._verified(draft, prompt.evidence, standalone, language)
+            timings["drafts"] = n + 1
+        if checked is None:
+            yield from outcome.unverified(prompt.evidence, prompt.render(), draft.text)
             return
         timings["total"] = time.perf_counter() - started
-        yield Answer(question, checked.text, language, checked.citations, refused=False,
+        yield Answer(question, checked.text, language, checked.citations,
                      unsupported=checked.unsupported, timings=timings, prompt=prompt.render(),
                      standalone_question=standalone if standalone != question else "")
 
+    def _verified(self, draft: Draft, evidence: list[Evidence], question: str,
+                  language: str) -> CheckedAnswer | None:
+        """The draft with its checked citations, or None if it says nothing the evidence
+        supports (NOT_FOUND, repetition, or claims no cited sentence holds)."""
+        if draft.not_found or draft.runaway or draft.repetitive:
+            return None
+        if detect_language(draft.text) != language and arabic_share(draft.text) is not None:
+            return None  # an answer in another language than the question's (digits fit all)
+        checked = self.checker.check(draft.text, evidence, question)
+        if checked.unsupported:
+            # Typically an answer from the model's own memory to a question the articles do
+            # not cover, or a misreading of the evidence: it is not shown.
+            log.info("unverified draft: %r", checked.text)
+            return None
+        return checked
 
-class _Refusal:
-    """The "the articles don't say" answer for one question, streamed then given whole."""
 
-    def __init__(self, prompts_dir: Path, question: str, language: str, standalone: str,
+class _Outcomes:
+    """The answers that are not a verified draft, for one question: streamed, then whole."""
+
+    def __init__(self, settings: Settings, question: str, language: str, standalone: str,
                  started: float, timings: dict[str, float]) -> None:
-        self.text = load_prompt(prompts_dir, "refusal", language)
+        self.settings = settings
         self.question, self.language, self.standalone = question, language, standalone
         self.started, self.timings = started, timings
 
-    def __call__(self, prompt: str = "", unsupported_text: str = "") -> Iterator[str | Answer]:
-        yield self.text
+    def _answer(self, text: str, status: str, **fields) -> Answer:
         self.timings["total"] = time.perf_counter() - self.started
         self.timings.setdefault("first_token", self.timings["total"])
-        yield Answer(self.question, self.text, self.language, refused=True,
-                     unsupported=bool(unsupported_text), timings=self.timings, prompt=prompt,
-                     unsupported_text=unsupported_text,
-                     standalone_question=self.standalone
-                     if self.standalone != self.question else "")
+        rewritten = self.standalone if self.standalone != self.question else ""
+        return Answer(self.question, text, self.language, status=status, timings=self.timings,
+                      standalone_question=rewritten, **fields)
+
+    def not_found(self) -> Iterator[str | Answer]:
+        text = load_prompt(self.settings.prompts_dir, "refusal", self.language)
+        yield text
+        yield self._answer(text, NOT_FOUND)
+
+    def unverified(self, evidence: list[Evidence], prompt: str,
+                   draft: str) -> Iterator[str | Answer]:
+        """Says plainly that no answer could be verified and quotes the most relevant
+        sentences, numbered 1..n: nothing the model wrote."""
+        shown = sorted(evidence, key=lambda e: -e.score)[:self.settings.unverified_passages]
+        citations = [citation(e, number=i, support=e.score, supported=False)
+                     for i, e in enumerate(shown, start=1)]
+        lines = [load_prompt(self.settings.prompts_dir, "unverified", self.language)]
+        lines += [f"[{c.number}] «{' '.join(c.quote.split())}»" for c in citations]
+        text = "\n".join(lines)
+        yield text
+        yield self._answer(text, UNVERIFIED, citations=citations, prompt=prompt,
+                           unsupported=bool(draft.strip()), unsupported_text=draft)
+
+    def interrupted(self, draft: Draft, checked: CheckedAnswer, prompt: str) -> Answer:
+        """Stopped by the time limit or the user: what was written, marked as stopped."""
+        text = (checked.text + _STOP_NOTES[draft.generation.stopped]).strip()
+        verified = bool(checked.citations) and not checked.unsupported
+        return self._answer(text, ANSWERED if verified else UNVERIFIED,
+                            citations=checked.citations, prompt=prompt,
+                            unsupported=not verified and bool(draft.text.strip()))
 
 
 def check_question(question: str, limit: int) -> None:

@@ -33,8 +33,9 @@ class ChatModel(Protocol):
 
     def stream(self, messages: list[dict[str, str]], max_tokens: int, temperature: float = 0.0,
                timeout_s: float = 120.0, cancel: threading.Event | None = None,
-               info: Generation | None = None) -> Iterator[str]:
-        """Yield the answer's text pieces; `info` is filled with token counts and timings."""
+               info: Generation | None = None, seed: int | None = None) -> Iterator[str]:
+        """Yield the answer's text pieces; `info` is filled with token counts and timings.
+        `seed` (default: the model's own) makes a sampled answer (temperature > 0) repeatable."""
         ...
 
     def complete(self, messages: list[dict[str, str]], max_tokens: int, **kwargs: Any) -> str: ...

@@ -2,21 +2,21 @@
 
 A small model drops markers, invents numbers, or cites the wrong sentence. Each marker is
 checked against the evidence it names: markers that point to nothing are dropped, and each
-claim is scored against its cited sentence (lexical overlap on normalized words, and for
-answers in another language than the evidence, the embedding similarity). When the model
-cites nothing, the evidence sentence that best supports the answer is cited instead, if it
-supports it well enough; otherwise the answer is flagged as unsupported.
+claim is scored against its cited sentence by a `SupportScorer` (the claim verifier in the
+app, rag.verifier). When the model cites nothing, the evidence sentence that best supports
+the answer is cited instead, if it supports it well enough; otherwise the answer is flagged
+as unsupported. Citations are renumbered 1..n in the order the reader meets them.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
 from .arabic import normalize, tokenize
-from .config import Settings
 from .embedder import Embedder
 from .language import arabic_share
 from .types import Citation, Evidence
@@ -36,70 +36,98 @@ class CheckedAnswer:
     unsupported: bool
 
 
-class CitationChecker:
-    def __init__(self, embedder: Embedder | None, *, lexical_support: float,
-                 dense_support: float) -> None:
+class SupportScorer(Protocol):
+    """How well a sentence supports a claim (0..1), and the score it must reach."""
+
+    def score(self, claim: str, sentence: str, question: str = "") -> float: ...
+
+    def threshold(self, claim: str, sentence: str) -> float: ...
+
+
+class CoverageGate:
+    """The support check the claim verifier (rag.verifier) replaced: the share of the claim's
+    words in the sentence when both share a script, else the embedding cosine. Kept for unit
+    tests without models and as the baseline the verifier is measured against."""
+
+    def __init__(self, embedder: Embedder | None = None, lexical_support: float = 0.34,
+                 dense_support: float = 0.85) -> None:
         self.embedder = embedder  # None: word overlap only, for every script
         self.lexical_support = lexical_support
         self.dense_support = dense_support
 
-    @classmethod
-    def from_settings(cls, embedder: Embedder | None, settings: Settings) -> CitationChecker:
-        return cls(embedder, lexical_support=settings.lexical_support,
-                   dense_support=settings.dense_support)
+    def score(self, claim: str, sentence: str, question: str = "") -> float:
+        lexical = word_coverage(claim, sentence)
+        if self.embedder is None or not different_scripts(claim, sentence):
+            return lexical
+        vectors = self.embedder.embed_passages([claim, sentence])
+        return max(lexical, float(np.dot(vectors[0], vectors[1])))
 
-    def check(self, answer: str, evidence: list[Evidence]) -> CheckedAnswer:
+    def threshold(self, claim: str, sentence: str) -> float:
+        if self.embedder is not None and different_scripts(claim, sentence):
+            return self.dense_support
+        return self.lexical_support
+
+
+class CitationChecker:
+    def __init__(self, scorer: SupportScorer) -> None:
+        self.scorer = scorer
+
+    def check(self, answer: str, evidence: list[Evidence], question: str = "") -> CheckedAnswer:
+        """The answer with its markers checked; `question` lets the scorer refuse a claim that
+        only restates it."""
         by_number = {e.number: e for e in evidence}
-        claims = _claims_with_markers(answer)
+        claims = claims_with_markers(answer)
         text_parts, cited = [], {}
         for claim, numbers in claims:
             valid = [n for n in numbers if n in by_number]
             text_parts.append(claim + "".join(f" [{n}]" for n in valid))
             for n in valid:
-                score = self.support(claim, by_number[n].text)
+                score = self.scorer.score(claim, by_number[n].text, question)
                 cited[n] = max(cited.get(n, 0.0), score)
         text = " ".join(p.strip() for p in text_parts if p.strip())
         if not cited and evidence and text:
-            best, score = self._best_support(text, evidence)
-            if score >= self._threshold(text, best.text):
+            best, score = self._best_support(text, evidence, question)
+            if score >= self.scorer.threshold(text, best.text):
                 text = text.rstrip() + f" [{best.number}]"
                 cited[best.number] = score
-        citations = [self._citation(by_number[n], s, s >= self._threshold(text, by_number[n].text))
-                     for n, s in sorted(cited.items())]
+        # Numbered 1..n in the order the reader meets them, not by the evidence's numbers.
+        order = {n: i for i, n in enumerate(_cited_in_order(text), start=1)}
+        text = MARKER_NUMBERS.sub(lambda m: "[" + ", ".join(
+            str(order[n]) for n in marker_numbers(m.group(1))) + "]", text)
+        citations = sorted((citation(by_number[n], order[n], s,
+                                     s >= self.scorer.threshold(text, by_number[n].text))
+                            for n, s in cited.items()), key=lambda c: c.number)
         return CheckedAnswer(text, citations, unsupported=not any(c.supported for c in citations))
 
-    def support(self, claim: str, sentence: str) -> float:
-        """0..1: how much of the claim's content the sentence holds."""
-        lexical = word_coverage(claim, sentence)
-        if self.embedder is None or not _different_scripts(claim, sentence):
-            return lexical
-        vectors = self.embedder.embed_passages([claim, sentence])
-        return max(lexical, float(np.dot(vectors[0], vectors[1])))
-
-    def _threshold(self, claim: str, sentence: str) -> float:
-        if self.embedder is not None and _different_scripts(claim, sentence):
-            return self.dense_support
-        return self.lexical_support
-
-    def _best_support(self, text: str, evidence: list[Evidence]) -> tuple[Evidence, float]:
-        scored = [(e, self.support(text, e.text)) for e in evidence]
+    def _best_support(self, text: str, evidence: list[Evidence],
+                      question: str) -> tuple[Evidence, float]:
+        scored = [(e, self.scorer.score(text, e.text, question)) for e in evidence]
         return max(scored, key=lambda pair: pair[1])
 
-    @staticmethod
-    def _citation(e: Evidence, score: float, supported: bool) -> Citation:
-        doc = e.passage.document
-        return Citation(number=e.number, doc_id=doc.doc_id, title=doc.title, date=doc.date,
-                        source=doc.source, quote=e.text, start=e.start, end=e.end,
-                        support=round(score, 3), supported=supported)
+def citation(e: Evidence, number: int, support: float, supported: bool) -> Citation:
+    """The citation, numbered `number`, of an evidence sentence."""
+    doc = e.passage.document
+    return Citation(number=number, doc_id=doc.doc_id, title=doc.title, date=doc.date,
+                    source=doc.source, quote=e.text, start=e.start, end=e.end,
+                    support=round(float(support), 3), supported=supported)
 
 
-def _claims_with_markers(answer: str) -> list[tuple[str, list[int]]]:
+def _cited_in_order(text: str) -> list[int]:
+    numbers = (n for m in MARKER_NUMBERS.finditer(text) for n in marker_numbers(m.group(1)))
+    return list(dict.fromkeys(numbers))
+
+
+def marker_numbers(inside: str) -> list[int]:
+    """The numbers inside one marker's brackets: "2" -> [2], "1, 3" or "1،3" -> [1, 3]."""
+    return [int(n) for n in re.split(r"\s*[,،]\s*", inside)]
+
+
+def claims_with_markers(answer: str) -> list[tuple[str, list[int]]]:
     """Split the answer into sentences, each with the marker numbers that follow it."""
     out: list[tuple[str, list[int]]] = []
     answer = _MARKERS_AFTER_END.sub(r"\2\1", answer.strip())
     for sentence in _SENTENCE_END.split(answer):
-        numbers = [int(n) for m in MARKER.finditer(sentence)
-                   for n in re.split(r"\s*[,،]\s*", m.group(1))]
+        numbers = [n for m in MARKER.finditer(sentence) for n in marker_numbers(m.group(1))]
         claim = MARKER.sub("", sentence).strip()
         if claim:
             out.append((claim, numbers))
@@ -121,7 +149,7 @@ def _words(text: str) -> set[str]:
     return set(tokenize(text)) | set(_NUMBER.findall(normalize(text)))
 
 
-def _different_scripts(a: str, b: str) -> bool:
+def different_scripts(a: str, b: str) -> bool:
     """True if one is mostly Arabic letters and the other mostly Latin; a text of digits and
     symbols alone ("3", "2019") is in both scripts."""
     shares = [arabic_share(a), arabic_share(b)]

@@ -250,7 +250,11 @@ _NOT_NAMES = _words(
     "does be been north south east west united president minister prime foreign defense "
     "defence secretary spokesman spokeswoman general king prince mr mrs ms dr sir council "
     "ministry university department agency news army navy forces national international "
-    "republic democratic people party government state leader officials official") | {
+    "republic democratic people party government state leader officials official "
+    # Words that open a short answer ("About 430 miles", "Nearly three years"), not names.
+    "about around approximately nearly almost roughly only just over under more less than "
+    "since until while because though although into within without between among against "
+    "each every any once twice first second third last next several few one two three") | {
     w for w in (*_MONTHS, *_WEEKDAYS) if w.isascii()}
 _NAME_RUN = re.compile(r"[A-Z][\w’'-]*(?:\s+(?:of\s+)?[A-Z][\w’'-]*)*")
 _AR_CLASSES = {**dict.fromkeys("بپ", "b"), **dict.fromkeys("تط", "t"),

@@ -240,30 +240,30 @@ def chat(settings: Settings) -> None:
 
 
 def _stream_answer(assistant, question: str, history: list[tuple[str, str]]):
-    from .types import Answer
+    from .types import ANSWERED, Answer
 
     answer, streamed = None, ""
     for item in assistant.stream(question, history):
         if isinstance(item, Answer):
             answer = item
         else:
+            # A draft until its citations are checked: dimmed, and replaced if it changes.
             streamed += item
-            click.echo(item, nl=False)
+            click.secho(item, nl=False, dim=True)
     click.echo()
     assert answer is not None
-    if answer.text.strip() != streamed.strip():  # citations were repaired or dropped
-        click.secho("Checked: ", dim=True, nl=False)
+    if not streamed.strip().endswith(answer.text.strip()):  # markers repaired, or replaced
+        click.secho("Checked against the sources:", bold=True)
         click.echo(answer.text)
-    if answer.unsupported:
-        click.secho("(No citation supports this answer: treat it as unverified.)", fg="yellow")
     for c in answer.citations:
-        mark = "" if c.supported else "  (weak support)"
+        mark = "" if c.supported or answer.status != ANSWERED else "  (weak support)"
         click.echo(f"[{c.number}] {c.title} | {c.date or 'no date'} | {c.source or '-'} | "
                    f"{c.doc_id} chars {c.start}-{c.end}{mark}")
-        click.echo(f"    «{c.quote}»")
+        if answer.status == ANSWERED:
+            click.echo(f"    «{c.quote}»")
     t = answer.timings
     if "first_token" in t:
-        click.secho(f"retrieval {t.get('retrieval', 0):.2f}s  first token "
+        click.secho(f"{answer.status}  retrieval {t.get('retrieval', 0):.2f}s  first token "
                     f"{t['first_token']:.2f}s  total {t.get('total', 0):.2f}s", dim=True)
     return answer
 
@@ -291,14 +291,15 @@ def _stream_answer(assistant, question: str, history: list[tuple[str, str]]):
 def eval_cmd(settings: Settings, questions: str, baseline: str | None, retrieval_only: bool,
              limit: int | None, sample_seed: int | None, out_dir: str, k: int,
              xquad_dir: str) -> None:
-    """Run QUESTIONS (a .jsonl/.yaml set, or xquad-ar / xquad-en) and report the metrics."""
+    """Run QUESTIONS (a .jsonl/.yaml set, or xquad-ar / xquad-en, whole or one half:
+    xquad-en:cal, xquad-en:report) and report the metrics."""
     from . import evaluate
     from .assistant import Assistant
 
     name, items = evaluate.load_question_set(questions, xquad_dir, limit, sample_seed)
     progress = TqdmProgress(unit="item")
     try:
-        if questions in evaluate.XQUAD_SETS:  # its own index, next to the main one
+        if evaluate.is_xquad(questions):  # its own index, next to the main one
             assistant = Assistant(evaluate.xquad_settings(settings))
             evaluate.ingest_xquad(assistant, xquad_dir, progress)
         else:

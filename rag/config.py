@@ -80,14 +80,18 @@ class Settings:
     seed: int = 0
     generation_timeout_s: float = 120.0
     max_question_chars: int = 2000
-    # An answer is shown only if a cited evidence sentence supports it this well (0..1):
-    # word overlap when answer and evidence share a script, else the embedding similarity.
-    # Swept on the seed questions with the 1.5B model (benchmarks/citation_support.py,
-    # reports/citation_support.json): 0.34 stops only answers that echo the question; English
-    # answers over Arabic evidence are right 10 times in 28 and the similarity separates them
-    # poorly: 0.85 keeps 3 right and shows 4 wrong (3 of them misspelt names), 0.83 showed 9.
-    lexical_support: float = 0.34
-    dense_support: float = 0.85
+    # A draft is shown only if the claim verifier finds it supported by a sentence it cites:
+    # its fitted weights and thresholds (benchmarks/fit_verifier.py; reports/verifier.json).
+    verifier_model: Path = Path(__file__).resolve().parent / "verifier.json"
+    # Drafts per question: the greedy one streams; while none is verified, sampled ones
+    # (draft_temperature, seeds seed+1, seed+2, ...) are tried. Each costs ~1-2 s here.
+    drafts: int = 1
+    draft_temperature: float = 0.7
+    # Below this cosine between the question and its best passage the articles hold nothing
+    # relevant: the answer is "not found" without asking the model. Else, when no draft is
+    # verified, the unverified_passages most relevant evidence sentences are quoted instead.
+    relevance_floor: float = 0.0
+    unverified_passages: int = 3
 
     # --- ingestion and app limits
     max_file_mb: int = 50  # larger files are rejected (per file, the rest still ingest)

@@ -70,6 +70,26 @@ class Embedder:
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed_queries([text])[0]
 
+    def embed_tokens(self, texts: list[str]) -> list[np.ndarray]:
+        """Per text, the unit-length contextual vectors of its own tokens (read as passages;
+        without the prompt and the special tokens), for token-level alignment."""
+        if not texts:
+            return []
+        with self._lock, self._autocast():
+            outputs = self.model.encode_document(texts, batch_size=self.batch_size,
+                                                 output_value="token_embeddings",
+                                                 convert_to_numpy=False)
+        prompt = len(self.tokenizer(self.model.prompts.get("document", ""),
+                                    add_special_tokens=False)["input_ids"])
+        vectors = []
+        for text, out in zip(texts, outputs, strict=True):
+            rows = out.float().cpu().numpy()
+            n = min(self.count_tokens(text), len(rows) - 2 - prompt)  # <s> prompt text </s>
+            own = rows[len(rows) - 1 - n:len(rows) - 1] if n > 0 else rows[:0]
+            norms = np.linalg.norm(own, axis=1, keepdims=True)
+            vectors.append((own / np.where(norms > 0, norms, 1.0)).astype(np.float32))
+        return vectors
+
     def _autocast(self) -> contextlib.AbstractContextManager:
         import torch
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -11,6 +12,36 @@ from .language import detect_language
 from .prompts import load_prompt
 
 Turn = tuple[str, str]  # (question, answer)
+
+# Words that point back into the conversation. A question without them (and not opening with
+# "and ...") stands alone and is searched as it is: rewriting it only risks the model turning
+# "how many" into "when", or the previous question's subject replacing a new one.
+_EN_POINTERS = {"he", "she", "it", "they", "him", "her", "them", "his", "hers", "its", "their",
+                "theirs", "this", "that", "these", "those", "there", "then", "former",
+                "latter", "same", "also", "else", "other"}
+_EN_OPENERS = ("and ", "but ", "so ", "what about", "how about", "and?", "also ")
+_AR_POINTERS = {"هو", "هي", "هم", "هما", "هن", "ذلك", "تلك", "هذا", "هذه", "هؤلاء", "أولئك",
+                "هناك", "هنالك", "حينها", "عندها", "آنذاك", "نفسه", "نفسها", "أيضا", "أيضاً",
+                "ذاك", "الأخرى", "الآخر"}
+# "And when ...?" is written as one word: و or ف glued to the question word.
+_AR_OPENERS = re.compile(r"^(?:[وف](?:متى|ماذا|ما|من|كم|لماذا|أين|اين|كيف|هل|أي|اي|إلى)"
+                         r"|ثم\s|لكن\s|ماذا عن)")
+# "من هو ..." / "ما هي ...": the pronoun is a copula there ("who is ..."), not a pointer.
+_AR_COPULA = re.compile(r"^(?:من|ما|ماذا)\s+(?:هو|هي|هم|هما|هن)\s")
+_WORD = re.compile(r"[^\W\d_]+")
+_SHORT_WORDS = 2  # "And Russia?", "متى؟": too short to stand alone
+
+
+def needs_context(question: str, language: str) -> bool:
+    """Whether `question` leans on the conversation (a pronoun, "and ...", a fragment)."""
+    text = question.strip().lower()
+    words = _WORD.findall(text)
+    if len(words) <= _SHORT_WORDS:
+        return True
+    if language == "ar":
+        pointers = set(words) & _AR_POINTERS and not _AR_COPULA.match(text)
+        return bool(_AR_OPENERS.match(text) or pointers)
+    return text.startswith(_EN_OPENERS) or bool(set(words) & _EN_POINTERS)
 
 
 class FollowUpRewriter:

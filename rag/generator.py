@@ -18,6 +18,8 @@ _SAYS_NOT_FOUND = re.compile(r"NOT[\s_]?FOUND", re.IGNORECASE)
 _RUNAWAY = re.compile(r"(\S)\1{15,}")
 # The model sometimes starts with a label ("الإجابة: الثلاثاء"), which is not part of the answer.
 _LABELS = ("answer:", "الإجابة:", "الجواب:")
+_SENTENCE = re.compile(r"(?<=[.!?؟])\s+")
+_WORD_LOOP = re.compile(r"(\b\w+\b)(?:\W+\1\b){3,}")
 
 
 @dataclass
@@ -40,6 +42,12 @@ class Draft:
         """The model said the evidence does not answer the question (or said nothing)."""
         text = self.generation.text
         return bool(_SAYS_NOT_FOUND.search(text)) or (not text.strip() and not self.interrupted)
+
+    @property
+    def repetitive(self) -> bool:
+        """The same sentence twice, or one word four times running: a loop, not an answer."""
+        sentences = [" ".join(s.split()) for s in _SENTENCE.split(self.text) if s.strip()]
+        return len(sentences) != len(set(sentences)) or bool(_WORD_LOOP.search(self.text))
 
     @property
     def text(self) -> str:
@@ -67,11 +75,14 @@ class AnswerGenerator:
                    temperature=settings.temperature, timeout_s=settings.generation_timeout_s)
 
     def stream(self, messages: list[dict[str, str]], draft: Draft,
-               cancel: threading.Event | None = None) -> Iterator[str]:
+               cancel: threading.Event | None = None, temperature: float | None = None,
+               seed: int | None = None) -> Iterator[str]:
+        """`temperature` and `seed` override the settings' for a sampled draft."""
         info = draft.generation
         shown = ""
-        for _ in self.model.stream(messages, self.max_tokens, self.temperature, self.timeout_s,
-                                   cancel, info):
+        temperature = self.temperature if temperature is None else temperature
+        for _ in self.model.stream(messages, self.max_tokens, temperature, self.timeout_s,
+                                   cancel, info, seed):
             if _RUNAWAY.search(info.text):
                 info.stopped = "runaway"
                 break
@@ -82,6 +93,15 @@ class AnswerGenerator:
             text = _without_label(info.text)
             new, shown = text[len(shown):], text
             yield new
+
+
+    def draft(self, messages: list[dict[str, str]], temperature: float | None = None,
+              seed: int | None = None) -> Draft:
+        """A whole draft, not streamed."""
+        draft = Draft()
+        for _ in self.stream(messages, draft, temperature=temperature, seed=seed):
+            pass
+        return draft
 
 
 def _may_become_label(text: str) -> bool:

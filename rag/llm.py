@@ -62,7 +62,7 @@ class LocalLLM:
 
     def stream(self, messages: list[dict[str, str]], max_tokens: int, temperature: float = 0.0,
                timeout_s: float = 120.0, cancel: threading.Event | None = None,
-               info: Generation | None = None) -> Iterator[str]:
+               info: Generation | None = None, seed: int | None = None) -> Iterator[str]:
         """Yield the answer's text pieces. `info` is filled with token counts and timings."""
         info = info if info is not None else Generation()
         started = time.perf_counter()
@@ -70,7 +70,7 @@ class LocalLLM:
             waited = time.perf_counter() - started
             chunks = self.llama.create_chat_completion(
                 messages=messages, max_tokens=max_tokens, temperature=temperature,
-                seed=self.seed, stream=True)
+                seed=self.seed if seed is None else seed, stream=True)
             try:
                 yield from follow_choices((chunk["choices"][0] for chunk in chunks), info,
                                           started, timeout_s, cancel)

@@ -129,12 +129,13 @@ class RemoteLLM:
 
     def stream(self, messages: list[dict[str, str]], max_tokens: int, temperature: float = 0.0,
                timeout_s: float = 120.0, cancel: threading.Event | None = None,
-               info: Generation | None = None) -> Iterator[str]:
+               info: Generation | None = None, seed: int | None = None) -> Iterator[str]:
         """Yield the answer's text pieces. `info` is filled with token counts and timings."""
         info = info if info is not None else Generation()
         started = time.perf_counter()
         body = {"model": self.served_model(), "messages": messages, "max_tokens": max_tokens,
-                "temperature": temperature, "seed": self.seed, "stream": True}
+                "temperature": temperature, "stream": True,
+                "seed": self.seed if seed is None else seed}
         # The read timeout bounds the wait for each line; the whole answer is bounded below.
         response = self._request(f"{self.endpoint}/chat/completions", body,
                                  max(CONNECT_TIMEOUT_S, timeout_s))

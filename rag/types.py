@@ -97,22 +97,34 @@ class Citation:
         return asdict(self)
 
 
+ANSWERED = "answered"  # a verified answer with its citations
+UNVERIFIED = "unverified"  # relevant passages, but no draft could be verified: they are shown
+NOT_FOUND = "not_found"  # nothing relevant enough in the articles
+STATUSES = (ANSWERED, UNVERIFIED, NOT_FOUND)
+
+
 @dataclass
 class Answer:
     question: str
     text: str
     language: str
     citations: list[Citation] = field(default_factory=list)
-    refused: bool = False
+    status: str = ANSWERED  # one of STATUSES
     unsupported: bool = False  # the model answered but no citation holds up
     timings: dict[str, float] = field(default_factory=dict)  # seconds: retrieval, first_token, total
     prompt: str = ""  # exactly what was sent to the model
     standalone_question: str = ""  # the follow-up rewritten for retrieval, if it was rewritten
     unsupported_text: str = ""  # what the model said when no evidence supported it (refused)
 
+    @property
+    def refused(self) -> bool:
+        """No answer of the model's is shown (the question is `unverified` or `not_found`)."""
+        return self.status != ANSWERED
+
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["citations"] = [c.to_dict() for c in self.citations]
+        d["refused"] = self.refused
         return d
 
 

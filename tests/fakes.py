@@ -39,6 +39,10 @@ class FakeEmbedder:
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed_queries([text])[0]
 
+    def embed_tokens(self, texts: list[str]) -> list[np.ndarray]:
+        return [np.array([self._vector(t) for t in tokenize(text)],
+                         dtype=np.float32).reshape(-1, self.dim) for text in texts]
+
     def count_tokens(self, text: str) -> int:
         return len(text.split())
 
@@ -62,7 +66,7 @@ class ScriptedLLM:
         return "".join(self.stream(messages, max_tokens, **kwargs))
 
     def stream(self, messages, max_tokens, temperature=0.0, timeout_s=120.0, cancel=None,
-               info=None):
+               info=None, seed=None):
         assert self.reply is not None, "the model was asked to answer"
         self.messages = messages
         info = info if info is not None else Generation()

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.citations import MARKER, CitationChecker, _claims_with_markers
-from rag.config import Settings
+from rag.citations import MARKER, CitationChecker, CoverageGate, claims_with_markers
 from rag.types import Chunk, Document, Evidence, Passage
 
 EN_TEXT = ("Health minister opens hospital\n"
@@ -26,9 +25,10 @@ OPENED, BEDS, OIL = ("The minister opened a new hospital in Cairo on Monday.",
 ARRIVED, AR_OIL = AR_TEXT.split(". ")[0] + ".", AR_TEXT.split(". ")[1]
 
 
-def make_checker(embedder=None, **settings) -> CitationChecker:
-    """The checker with the shipped thresholds, or `settings` changed."""
-    return CitationChecker.from_settings(embedder, Settings(**settings))
+def make_checker(embedder=None, **thresholds) -> CitationChecker:
+    """The checker with the coverage gate (no verifier model): word coverage in one script,
+    the embedding cosine across scripts."""
+    return CitationChecker(CoverageGate(embedder, **thresholds))
 
 
 def evidence_from(doc: Document, sentences: list[str], first: int = 1) -> list[Evidence]:
@@ -72,7 +72,7 @@ def arabic() -> list[Evidence]:
     ("The hospital has two hundred beds.", []),
 ])
 def test_markers_are_parsed_with_latin_and_arabic_commas(answer, numbers):
-    [(claim, found)] = _claims_with_markers(answer)
+    [(claim, found)] = claims_with_markers(answer)
     assert found == numbers
     assert "[" not in claim and claim.startswith(("The hospital", "يضم"))
 
@@ -83,7 +83,7 @@ def test_brackets_that_are_not_source_numbers_are_not_markers():
 
 
 def test_each_sentence_gets_the_markers_that_follow_it():
-    claims = _claims_with_markers("It opened on Monday [1]. It has two hundred beds [2]. "
+    claims = claims_with_markers("It opened on Monday [1]. It has two hundred beds [2]. "
                                   "Oil prices rose [3]!")
     assert claims == [("It opened on Monday.", [1]), ("It has two hundred beds.", [2]),
                       ("Oil prices rose!", [3])]
@@ -97,7 +97,7 @@ def test_each_sentence_gets_the_markers_that_follow_it():
     "تم افتتاحه يوم الاثنين؟ [1] ويضم مئتي سرير. [2]",
 ])
 def test_a_marker_standing_alone_after_a_sentence_belongs_to_that_sentence(answer):
-    claims = _claims_with_markers(answer)
+    claims = claims_with_markers(answer)
     assert claims[0][1] == [1], claims
     assert [numbers for _, numbers in claims[1:]] in ([], [[2]]), claims
     assert all(claim and "[" not in claim for claim, _ in claims)
@@ -118,20 +118,28 @@ def test_markers_pointing_to_no_evidence_are_dropped_from_the_text(english):
     checked = make_checker().check(
         "The hospital has two hundred beds [2, 7]. It serves half a million people [9].",
         english)
-    assert checked.text == ("The hospital has two hundred beds. [2] "
+    assert checked.text == ("The hospital has two hundred beds. [1] "
                             "It serves half a million people.")
-    assert [c.number for c in checked.citations] == [2]
+    assert [(c.number, c.quote) for c in checked.citations] == [(1, BEDS)]
 
 
 def test_citation_carries_the_document_and_the_quoted_span(english):
     checked = make_checker().check("The hospital has two hundred beds [2].", english)
     [c] = checked.citations
     assert (c.number, c.doc_id, c.title, c.date, c.source) == (
-        2, "cairo.txt#0:ab12", "Health minister opens hospital", "2023-09-04", "Reuters")
+        1, "cairo.txt#0:ab12", "Health minister opens hospital", "2023-09-04", "Reuters")
     assert c.quote == BEDS and EN_TEXT[c.start:c.end] == BEDS
     assert c.supported and not checked.unsupported
     # "the hospital has two hundred beds": 6 words, all in the sentence
     assert c.support == 1.0
+
+
+def test_citations_are_numbered_in_the_order_the_reader_meets_them(english):
+    checked = make_checker().check("Oil prices rose after OPEC decided to cut production [3]. "
+                                   "The hospital has two hundred beds [2, 3].", english)
+    assert checked.text == ("Oil prices rose after OPEC decided to cut production. [1] "
+                            "The hospital has two hundred beds. [2] [1]")
+    assert [(c.number, c.quote) for c in checked.citations] == [(1, OIL), (2, BEDS)]
 
 
 # ---------------------------------------------------------------------------------- support
@@ -143,21 +151,22 @@ def test_a_claim_whose_words_are_in_the_cited_sentence_is_supported(english):
     checked = checker.check("The hospital has ninety empty beds [2].", english)
     [c] = checked.citations
     assert c.support == pytest.approx(4 / 6, abs=1e-3)
-    assert c.support > checker.lexical_support and c.supported and not checked.unsupported
+    assert c.support > checker.scorer.lexical_support and c.supported and not checked.unsupported
 
 
 def test_a_claim_the_cited_sentence_does_not_hold_is_unsupported(english):
     checker = make_checker()
     checked = checker.check("The hospital has two hundred beds [3].", english)  # the oil one
     [c] = checked.citations
-    assert c.number == 3 and c.support < checker.lexical_support
+    assert (c.number, c.quote) == (1, OIL) and c.support < checker.scorer.lexical_support
     assert not c.supported and checked.unsupported
 
 
 def test_a_claim_citing_several_sentences_is_supported_if_one_holds_it(english):
     checked = make_checker().check("The hospital has two hundred beds [2, 3].", english)
-    supported = {c.number: c.supported for c in checked.citations}
-    assert supported == {2: True, 3: False}
+    supported = {(c.number, c.quote): c.supported for c in checked.citations}
+    assert supported == {(1, BEDS): True, (2, OIL): False}
+    assert checked.text == "The hospital has two hundred beds. [1] [2]"
     assert not checked.unsupported
 
 
@@ -174,20 +183,14 @@ def test_the_support_threshold_is_read_from_the_constructor(english):
         "The hospital has two hundred beds [2].", english).unsupported
 
 
-def test_default_thresholds_are_the_settings_defaults():
-    checker = make_checker()
-    assert (checker.lexical_support, checker.dense_support) == (
-        Settings().lexical_support, Settings().dense_support)
-
-
 # ---------------------------------------------------------------------------------- no marker
 
 
 def test_an_answer_without_markers_cites_the_sentence_that_supports_it_best(english):
     checked = make_checker().check("Oil prices rose after the production cut.", english)
-    assert checked.text == "Oil prices rose after the production cut. [3]"
+    assert checked.text == "Oil prices rose after the production cut. [1]"
     [c] = checked.citations
-    assert c.number == 3 and c.supported and not checked.unsupported
+    assert (c.number, c.quote) == (1, OIL) and c.supported and not checked.unsupported
 
 
 def test_an_answer_without_markers_that_no_sentence_supports_is_flagged(english):
@@ -198,8 +201,9 @@ def test_an_answer_without_markers_that_no_sentence_supports_is_flagged(english)
 
 def test_an_answer_whose_markers_are_all_invalid_is_repaired_like_one_without(english):
     checked = make_checker().check("The hospital has two hundred beds [8].", english)
-    assert checked.text == "The hospital has two hundred beds. [2]"
-    assert [c.number for c in checked.citations] == [2] and not checked.unsupported
+    assert checked.text == "The hospital has two hundred beds. [1]"
+    assert [(c.number, c.quote) for c in checked.citations] == [(1, BEDS)]
+    assert not checked.unsupported
 
 
 def test_no_evidence_means_no_citation_and_an_unsupported_answer():
@@ -226,22 +230,22 @@ def test_a_number_alone_is_supported_by_the_sentence_that_holds_it(embedder, ans
 
 def test_without_an_embedder_an_english_claim_shares_no_words_with_arabic(arabic):
     checker = make_checker()
-    assert checker.support("Kim Jong Un arrived in Vladivostok by train", ARRIVED) == 0.0
+    assert checker.scorer.score("Kim Jong Un arrived in Vladivostok by train", ARRIVED) == 0.0
     assert checker.check("Kim Jong Un arrived in Vladivostok by train [1].", arabic).unsupported
 
 
 def test_an_english_claim_is_scored_against_arabic_by_meaning(embedder, arabic):
     checker = make_checker(embedder)
     claim = "Kim Jong Un arrived in Vladivostok by train"
-    same, other = checker.support(claim, ARRIVED), checker.support(claim, AR_OIL)
+    same, other = checker.scorer.score(claim, ARRIVED), checker.scorer.score(claim, AR_OIL)
     print(f"\nsimilarity to the sentence that says it {same:.3f}, to an unrelated one "
-          f"{other:.3f} (threshold {checker.dense_support})")
+          f"{other:.3f} (threshold {checker.scorer.dense_support})")
     assert same > other + 0.05
-    assert same >= checker.dense_support > other
+    assert same >= checker.scorer.dense_support > other
 
     checked = checker.check(f"{claim} [1].", arabic)
     [c] = checked.citations  # the claim is checked as written, with its full stop
-    assert c.supported and c.support == pytest.approx(checker.support(claim + ".", ARRIVED),
+    assert c.supported and c.support == pytest.approx(checker.scorer.score(claim + ".", ARRIVED),
                                                       abs=1e-3)
     wrong = checker.check(f"{claim} [2].", arabic)
     assert not wrong.citations[0].supported and wrong.unsupported
@@ -254,5 +258,5 @@ def test_a_claim_in_the_evidence_script_is_scored_by_words_even_with_an_embedder
     # Same script: no embedding similarity, so a paraphrase scores by its shared words only.
     checker = make_checker(embedder)
     claim = "وصل كيم إلى فلاديفوستوك"
-    assert checker.support(claim, ARRIVED) == make_checker().support(claim, ARRIVED) == 1.0
-    assert checker.support("رئيس بلدية باريس", ARRIVED) == 0.0
+    assert checker.scorer.score(claim, ARRIVED) == make_checker().scorer.score(claim, ARRIVED) == 1.0
+    assert checker.scorer.score("رئيس بلدية باريس", ARRIVED) == 0.0

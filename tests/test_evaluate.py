@@ -229,8 +229,8 @@ def answers(**changes) -> dict[str, Answer]:
                                [cite(B, "زار بوتين"), cite(A, "زار شويغو", supported=False)],
                                timings=dict(timing)),
         "Who is the president?": Answer("Who is the president?", "The articles don't say.",
-                                        "en", refused=True, timings=dict(timing)),
-        "متى؟": Answer("متى؟", "لا تذكر المقالات ذلك.", "ar", refused=True,
+                                        "en", status="not_found", timings=dict(timing)),
+        "متى؟": Answer("متى؟", "لا تذكر المقالات ذلك.", "ar", status="not_found",
                        timings=dict(timing)),
     }
     canned.update(changes)
@@ -252,7 +252,7 @@ def test_per_question_results_and_reasons():
     assert wrong.reasons == ["answer lacks 'Shoigu'"]
     assert [c["correct"] for c in wrong.citations] == [False, True]
     assert none.passed and none.correct is None
-    assert not refused.passed and refused.reasons == ["refused an answerable question"]
+    assert not refused.passed and refused.reasons == ["not answered (not_found)"]
     assert refused.source_rank is None and refused.retrieved == [A]
 
 

@@ -5,7 +5,7 @@
     runner      `evaluate`: each question through the assistant, judged, with its reasons
     report      per-question results, the metrics, the JSON and Markdown report files
     gate        `compare`: what got worse than a baseline report beyond one question of noise
-    xquad       the XQuAD sets (xquad-ar, xquad-en) and their corpus
+    xquad       the XQuAD sets (xquad-ar, xquad-en, or a half: xquad-en:cal) and their corpus
 
     from rag.evaluate import evaluate, load_question_set, write_report
 """
@@ -18,6 +18,7 @@ from .runner import Pipeline, citation_correct, evaluate
 from .xquad import (
     XQUAD_SETS,
     ingest_xquad,
+    is_xquad,
     load_question_set,
     load_xquad,
     write_xquad_corpus,
@@ -27,7 +28,8 @@ from .xquad import (
 
 __all__ = [
     "XQUAD_SETS", "EvaluationError", "Item", "Pipeline", "QuestionResult", "Report",
-    "citation_correct", "compare", "contains", "evaluate", "ingest_xquad", "load_question_set",
+    "citation_correct", "compare", "contains", "evaluate", "ingest_xquad", "is_xquad",
+    "load_question_set",
     "load_questions", "load_xquad", "markdown", "match_tokens", "matches", "missing_parts",
     "newly_failing", "parse_item", "sample", "source_matches", "summarize", "write_report",
     "write_xquad_corpus", "xquad_file_name", "xquad_settings",

@@ -12,8 +12,9 @@ from __future__ import annotations
 from .report import Report
 
 HIGHER_IS_BETTER = ("pass_rate", "recall@1", "recall@k", "mrr", "answer_accuracy",
-                    "refusal_accuracy", "language_match", "cited_answers", "citation_precision")
-LOWER_IS_BETTER = ("wrong_refusal_rate",)
+                    "refusal_accuracy", "language_match", "cited_answers", "citation_precision",
+                    "answered_precision", "useful_rate")
+LOWER_IS_BETTER = ("wrong_refusal_rate", "not_found_rate")
 NOISE_QUESTIONS = 1  # how many questions' worth a metric may drop before the gate fails
 
 

@@ -5,9 +5,14 @@ Metrics (the denominator of each is in `Report.counts`):
     recall@1, recall@k, mrr   an expected source among the distinct documents of
                               assistant.search(standalone question, k), over answerable items
                               with sources; sources are alternatives (any one counts)
-    answer_accuracy           answerable items answered (not refused) with a matching answer
-    refusal_accuracy          unanswerable items refused
-    wrong_refusal_rate        answerable items refused (lower is better)
+    answer_accuracy           answerable items answered (status "answered") with a matching answer
+    answered_precision        answered items (any) whose answer is right: an answered
+                              unanswerable item counts as wrong
+    refusal_accuracy          unanswerable items not answered ("unverified" or "not_found")
+    wrong_refusal_rate        answerable items not answered (lower is better)
+    not_found_rate            answerable items that ended "not_found" (lower is better)
+    useful_rate               answerable items answered right, or "unverified" with a correct
+                              citation among the passages shown
     language_match            answers whose detected language is the question's (an answer of
                               digits and symbols alone, "1975 [1]", fits either language)
     cited_answers             answered answerable items with at least one supported citation
@@ -37,8 +42,9 @@ from ..language import SUPPORTED
 from .questions import EvaluationError
 
 LATENCIES = ("retrieval", "first_token", "total")
-LANGUAGE_METRICS = ("pass_rate", "recall@k", "answer_accuracy", "refusal_accuracy",
-                    "wrong_refusal_rate", "language_match", "cited_answers", "citation_precision")
+LANGUAGE_METRICS = ("pass_rate", "recall@k", "answer_accuracy", "answered_precision",
+                    "refusal_accuracy", "wrong_refusal_rate", "not_found_rate", "useful_rate",
+                    "language_match", "cited_answers", "citation_precision")
 
 
 @dataclass
@@ -52,6 +58,7 @@ class QuestionResult:
     answer: str = ""
     answer_language: str = ""
     refused: bool = False
+    status: str = ""  # "answered", "unverified" or "not_found"
     unsupported: bool = False
     unsupported_text: str = ""  # what the model said when the support gate refused it
     standalone_question: str = ""
@@ -87,8 +94,13 @@ def summarize(results: Sequence[QuestionResult],
     if not retrieval_only:
         answered = [r for r in ok if r.answerable and not r.refused]
         share("answer_accuracy", [bool(r.correct) for r in answerable])
+        share("answered_precision", [bool(r.answerable and r.correct)
+                                     for r in ok if not r.refused])
         share("refusal_accuracy", [r.refused for r in results if not r.answerable])
         share("wrong_refusal_rate", [r.refused for r in answerable])
+        share("not_found_rate", [r.status == "not_found" for r in answerable])
+        share("useful_rate", [bool(r.correct) or (r.status == "unverified" and any(
+            c["correct"] for c in r.citations)) for r in answerable])
         share("language_match", [r.answer_language == r.lang for r in ok])
         share("cited_answers", [any(c["supported"] for c in r.citations) for r in answered])
         share("citation_precision", [r.citation_precision for r in answered

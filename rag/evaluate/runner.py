@@ -11,7 +11,7 @@ from ..citations import MARKER
 from ..config import Settings
 from ..errors import IndexStoreError, ModelError
 from ..language import detect_language, script_counts
-from ..types import Answer, Citation, Passage
+from ..types import UNVERIFIED, Answer, Citation, Passage
 from .matching import contains, match_tokens, missing_parts, source_matches
 from .questions import Item
 from .report import LATENCIES, QuestionResult, Report
@@ -78,9 +78,13 @@ def _run(assistant: Pipeline, item: Item, retrieval_only: bool, k: int) -> Quest
 
 def _record_answer(result: QuestionResult, answer: Answer, item: Item) -> None:
     result.answer = answer.text
-    text = MARKER.sub(" ", answer.text)
+    # An unverified answer quotes the articles after its first line: the quotes are in the
+    # articles' language, the statement in the question's.
+    said = answer.text.split("\n")[0] if answer.status == UNVERIFIED else answer.text
+    text = MARKER.sub(" ", said)
     result.answer_language = detect_language(text) if script_counts(text) else item.lang
     result.refused = answer.refused
+    result.status = answer.status
     result.unsupported = answer.unsupported
     result.unsupported_text = answer.unsupported_text
     result.standalone_question = answer.standalone_question
@@ -116,7 +120,7 @@ def _reasons(result: QuestionResult, item: Item) -> list[str]:
     if not item.answerable and not result.refused:
         reasons.append("answered a question the articles do not answer")
     elif item.answerable and result.refused:
-        reasons.append("refused an answerable question")
+        reasons.append(f"not answered ({result.status})")
     elif not result.answer.strip():
         reasons.append("empty answer that is not a refusal")
     elif item.answerable:

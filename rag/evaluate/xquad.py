@@ -18,6 +18,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 XQUAD_SETS = {"xquad-ar": "ar", "xquad-en": "en"}
+# Thresholds are fitted on one half of XQuAD's articles and reported on the other, so that no
+# figure is measured on what was fitted: "xquad-en:cal", "xquad-en:report".
+HALVES = {"cal": 0, "report": 1}  # article index parity
+
+
+def is_xquad(spec: str) -> bool:
+    """Whether a question-set name is XQuAD (whole or a half), which has its own index."""
+    return spec.partition(":")[0] in XQUAD_SETS
 
 
 def xquad_file_name(article: int, paragraph: int) -> str:
@@ -33,7 +41,7 @@ def _xquad(folder: str | Path, lang: str) -> list[dict[str, Any]]:
 
 
 def load_xquad(folder: str | Path, lang: str, limit: int | None = None,
-               sample_seed: int | None = 0) -> list[Item]:
+               sample_seed: int | None = 0, half: str = "") -> list[Item]:
     """XQuAD questions in `lang` over the Arabic paragraphs (see `write_xquad_corpus`).
 
     English questions expect the English answer texts; a correct citation quotes the Arabic
@@ -43,6 +51,8 @@ def load_xquad(folder: str | Path, lang: str, limit: int | None = None,
                for p in article["paragraphs"] for qa in p["qas"]} if lang == "en" else {}
     items = []
     for a, article in enumerate(_xquad(folder, "ar")):
+        if half and a % 2 != HALVES[half]:
+            continue
         for p, paragraph in enumerate(article["paragraphs"]):
             for qa in paragraph["qas"]:
                 arabic = _answer_texts(qa)
@@ -91,8 +101,14 @@ def ingest_xquad(assistant: Assistant, folder: str | Path, progress: Progress | 
 
 def load_question_set(spec: str, xquad_dir: str | Path, limit: int | None = None,
                       sample_seed: int | None = None) -> tuple[str, list[Item]]:
-    """(set name, items) for a file path or "xquad-ar" / "xquad-en"."""
-    if spec in XQUAD_SETS:
+    """(set name, items) for a file path or "xquad-ar" / "xquad-en", whole or one half
+    ("xquad-ar:cal", "xquad-en:report")."""
+    name, _, half = spec.partition(":")
+    if name in XQUAD_SETS:
+        if half and half not in HALVES:
+            raise EvaluationError(f"Unknown XQuAD half {half!r} in {spec!r}: use "
+                                  f"{name}:cal or {name}:report.")
         seed = 0 if sample_seed is None else sample_seed  # XQuAD's order is by topic
-        return spec, load_xquad(xquad_dir, XQUAD_SETS[spec], limit, seed)
+        return spec.replace(":", "-"), load_xquad(xquad_dir, XQUAD_SETS[name], limit, seed,
+                                                   half)
     return Path(spec).stem, sample(load_questions(spec), limit, sample_seed)

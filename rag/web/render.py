@@ -7,7 +7,7 @@ import html
 import re
 from typing import Any
 
-from ..citations import MARKER_NUMBERS
+from ..citations import MARKER_NUMBERS, marker_numbers
 from ..language import detect_language, is_rtl
 
 BLANK_LINES = re.compile(r"\n\s*\n")
@@ -45,8 +45,7 @@ def render_answer_text(text: str, citations: list[dict[str, Any]], link: bool) -
 
     def marker(match: re.Match) -> str:
         parts = []
-        for raw in re.split(r"\s*[,،]\s*", match.group(1)):
-            n = int(raw)
+        for n in marker_numbers(match.group(1)):
             c = by_number.get(n)
             if c is None:
                 parts.append(f'<span class="cite-dead">{n}</span>')

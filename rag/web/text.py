@@ -34,6 +34,9 @@ TEXT: dict[str, dict[str, str]] = {
         "waiting_model": "Loading the language model ({seconds:.0f} s)… the answer starts "
                          "as soon as it is ready.",
         "refused_note": "No answer was found in the indexed articles.",
+        "checking_note": "Draft: checking it against the sources…",
+        "unverified_note": "No answer could be verified: the passages are quoted from the "
+                           "articles, nothing is the model's.",
         "unsupported_note": "Careful: the cited passages do not clearly support this answer.",
         "stopped_note": "(stopped)",
         "rewritten_as": "Searched as: {question}",
@@ -130,6 +133,9 @@ TEXT: dict[str, dict[str, str]] = {
         "waiting_model": "جارٍ تحميل النموذج اللغوي ({seconds:.0f} ث)… تبدأ الإجابة فور "
                          "جاهزيته.",
         "refused_note": "لم يُعثر على إجابة في المقالات المفهرسة.",
+        "checking_note": "مسودة: أتحقق منها في المصادر…",
+        "unverified_note": "تعذّر التحقق من إجابة: المقاطع منقولة من المقالات كما هي، وليس فيها "
+                           "شيء من كتابة النموذج.",
         "unsupported_note": "تنبيه: المقاطع المستشهد بها لا تدعم هذه الإجابة بوضوح.",
         "stopped_note": "(توقف)",
         "rewritten_as": "بُحث عنه بصيغة: {question}",

@@ -129,13 +129,19 @@ class Views:
                         f'{esc(t(a_lang, "waiting_model", seconds=turn.get("wait", 0)))}</p>')
             else:
                 body = f'<p class="waiting">{esc(t(a_lang, "thinking"))}</p>'
+            if status == "pending" and text.strip():
+                notes.append(("checking", t(a_lang, "checking_note")))
+            if status == "done" and answer.get("status") == "unverified":
+                notes.append(("warn", t(a_lang, "unverified_note")))
             if status == "done" and answer:
                 if answer.get("standalone_question"):
                     notes.append(('', t(a_lang, "rewritten_as",
                                         question=answer["standalone_question"])))
                 if answer.get("unsupported") and not answer.get("refused"):
                     notes.append(("warn", t(a_lang, "unsupported_note")))
-        classes = "msg bot" + (" pending" if status in ("pending", "waiting") else "") + \
+        provisional = " provisional" if status == "pending" and turn["a"].strip() else ""
+        classes = "msg bot" + provisional + (" pending" if status in ("pending", "waiting")
+                                             else "") + \
             (" error" if status == "error" else "")
         note_html = "".join(f'<div class="note {cls}" dir="auto">{esc(n)}</div>'
                             for cls, n in notes)
@@ -151,22 +157,24 @@ class Views:
         if not answered or answered[-1] is not turns[-1]:
             return f'{title}<p class="sources-empty">{esc(t(lang, "sources_empty"))}</p>'
         citations = answered[-1]["answer"].get("citations", [])
+        # The passages of an unverified answer support nothing: no "weak support" badges.
+        judged = answered[-1]["answer"].get("status") != "unverified"
         if not citations:
             return f'{title}<p class="sources-empty">{esc(t(lang, "sources_none"))}</p>'
         index = self.service.index()
         documents = index.documents if index is not None else {}
-        return title + "".join(self.source_entry(c, documents.get(c["doc_id"]), lang)
+        return title + "".join(self.source_entry(c, documents.get(c["doc_id"]), lang, judged)
                                for c in citations)
 
     @staticmethod
-    def source_entry(c: dict[str, Any], document: Any, lang: str) -> str:
+    def source_entry(c: dict[str, Any], document: Any, lang: str, judged: bool = True) -> str:
         n = c["number"]
         doc_lang = getattr(document, "language", "") or detect_language(c.get("quote", ""))
         d = "rtl" if is_rtl(doc_lang) else "ltr"
         meta = [c.get("date") or t(lang, "no_date"), c.get("source") or t(lang, "no_source")]
         if document is not None:
             meta.append(document.source_file)
-        badge = "" if c.get("supported", True) else \
+        badge = "" if c.get("supported", True) or not judged else \
             f'<span class="badge">{esc(t(lang, "source_weak"))}</span>'
         head = (f'<div class="head"><span class="num">[{n}]</span>'
                 f'<span class="title" dir="auto">{esc(c.get("title", ""))}</span>{badge}</div>'
