@@ -24,7 +24,7 @@ from .generator import AnswerGenerator, Draft
 from .ingest import Ingestor, load_index
 from .language import SUPPORTED, arabic_share, detect_language
 from .llm import load_chat_model
-from .prompts import PromptBuilder, load_prompt
+from .prompts import PromptBuilder, load_prompt, prompt_text
 from .retriever import HybridRetriever
 from .store import IndexData, IndexStore
 from .types import ANSWERED, NOT_FOUND, UNVERIFIED, Answer, Evidence, IngestReport, Passage
@@ -252,7 +252,8 @@ class _Outcomes:
         citations = [citation(e, number=i, support=e.score, supported=False)
                      for i, e in enumerate(shown, start=1)]
         lines = [load_prompt(self.settings.prompts_dir, "unverified", self.language)]
-        lines += [f"[{c.number}] «{' '.join(c.quote.split())}»" for c in citations]
+        # One line each, without [n] markers of the article's own (they would read as ours).
+        lines += [f"[{c.number}] «{prompt_text(c.quote)}»" for c in citations]
         text = "\n".join(lines)
         yield text
         yield self._answer(text, UNVERIFIED, citations=citations, prompt=prompt,

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .arabic import tokenize
+from .claims import addresses_assistant
 from .config import Settings
 from .embedder import Embedder
 from .sentences import split_sentences
@@ -96,6 +97,7 @@ class EvidenceSelector:
         overlap from its predecessor begins mid-sentence, and on XQuAD the answer was then
         often in a fragment (answer-sentence recall@6 0.92 -> 0.95 AR, 0.83 -> 0.88 EN).
         A sentence shared by two overlapping chunks is kept once, under the better passage.
+        A sentence that addresses the assistant (rag.claims.addresses_assistant) is left out.
         """
         units: list[_Unit] = []
         taken: dict[str, list[tuple[int, int]]] = {}
@@ -109,6 +111,8 @@ class EvidenceSelector:
                 spans = taken.setdefault(doc.doc_id, [])
                 if end <= start or any(start < b and a < end for a, b in spans):
                     continue
+                if addresses_assistant(doc.text[start:end]):
+                    continue  # a planted instruction: never shown to the model, never support
                 spans.append((start, end))
                 units.append(_Unit(passage, start, end, doc.text[start:end]))
         return units

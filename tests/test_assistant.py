@@ -192,7 +192,7 @@ def check_unverified(answer: Answer, language: str) -> None:
     assert [c.number for c in answer.citations] == list(range(1, len(lines)))
     assert 2 <= len(answer.citations) <= 3
     for line, c in zip(lines[1:], answer.citations, strict=True):
-        assert line == f"[{c.number}] «{' '.join(c.quote.split())}»"
+        assert line == f"[{c.number}] «{prompt_text(c.quote)}»"
         assert not c.supported and prompt_text(c.quote) in answer.prompt  # evidence, verbatim
 
 
