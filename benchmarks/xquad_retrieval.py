@@ -30,7 +30,7 @@ from rag.types import Chunk, Document, Passage
 
 XQUAD = Path("/work/shared/benchmarks/xquad")
 MODEL = Path.home() / ".cache/rag/models/multilingual-e5-small"
-EVIDENCE_N = (3, 4, 6)
+EVIDENCE_N = (3, 4, 5, 6, 8)
 COLD_EVERY = 5  # evidence latency is timed cold (no cached sentence vectors) on every 5th query
 
 

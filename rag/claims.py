@@ -1,12 +1,10 @@
 """Rule-based signals that a draft answer is supported by the sentence it cites.
 
 The answer is often English and the evidence Arabic, so the signals are built to survive the
-change of language: quantities (numbers, dates, units) in one canonical form, proper names
-compared by consonant skeleton, a draft that only restates the question, and article sentences
-that address the assistant (planted instructions). No model calls; each function is cheap.
+change of language: proper names compared by consonant skeleton, a draft that only restates
+the question, and article sentences that address the assistant (planted instructions); the
+quantities (numbers, dates, units) are in rag.quantities. No model calls; each is cheap.
 
-    >>> quantities_supported("It travelled 430 miles", "قطع القطار مسافة 430 ميلاً")
-    1.0
     >>> name_alignment("Peskov said so", "قال بيسكوف للصحفيين")
     1.0
 """
@@ -15,215 +13,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal
 from itertools import pairwise
-from typing import Any
 
-from rag.arabic import normalize, tokenize
-
-# --- Quantities ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Quantity:
-    """One number, date, month or weekday, in a form shared by Arabic and English text.
-
-    `kind` is "number" (value "430", "3.5", "3000000"; `unit` "mile", "km", "%", "$" or ""),
-    "date" (value "18/8": day/month), "month" (value "8") or "weekday" (value "1" = Monday).
-    """
-
-    kind: str
-    value: str
-    unit: str = ""
-
-    def __str__(self) -> str:
-        text = self.value if self.kind in ("number", "date") else f"{self.kind}:{self.value}"
-        return f"{text} {self.unit}".strip()
-
-
-def _numbered(groups: str, start: int = 1, factor: int = 1) -> dict[str, int]:
-    """{word: number} from "|"-separated groups of spellings (tables read better as prose)."""
-    return {w: i * factor for i, g in enumerate(groups.split("|"), start) for w in g.split()}
+from .arabic import normalize, tokenize
+from .quantities import CLITICS, MONTHS, WEEKDAYS, quantities, supports
 
 
 def _words(text: str) -> set[str]:
     return set(text.split())
-
-
-_EN_NUMBERS = _numbered("zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
-                        "thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen", 0)
-_EN_NUMBERS |= _numbered("twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety", 2, 10)
-_AR_NUMBERS = _numbered("واحد واحده|اثنان اثنين اثنتان اثنتين اثنا اثنتا|ثلاثه ثلاث|اربعه اربع|"
-                        "خمسه خمس|سته ست|سبعه سبع|ثمانيه ثماني ثمان|تسعه تسع|عشره عشر")
-_AR_NUMBERS |= _numbered("عشرون عشرين|ثلاثون ثلاثين|اربعون اربعين|خمسون خمسين|ستون ستين|"
-                         "سبعون سبعين|ثمانون ثمانين|تسعون تسعين", 2, 10)
-_AR_NUMBERS |= _numbered("ثلاثمئه ثلاثمائه|اربعمئه اربعمائه|خمسمئه خمسمائه|ستمئه ستمائه|"
-                         "سبعمئه سبعمائه|ثمانمئه ثمانمائه|تسعمئه تسعمائه", 3, 100)
-_WORDS = {**_EN_NUMBERS, **_AR_NUMBERS, "half": Decimal("0.5"), "نصف": Decimal("0.5")}
-# Words that multiply what came before them ("three hundred", "ثلاثه ملايين"); plural forms
-# only count after a multiplier ("ملايين" alone is "millions", not a number).
-_SCALES = {"hundred": 100, "مئه": 100, "مائه": 100, "dozen": 12, "thousand": 10**3,
-           "الف": 10**3, "million": 10**6, "مليون": 10**6, "billion": 10**9, "مليار": 10**9,
-           "بليون": 10**9}
-_PLURAL_SCALES = {"الاف": 10**3, "ملايين": 10**6, "مليارات": 10**9}
-_DUALS = {w: 2 * s for s, ws in [(100, "مئتان مئتين مئتي مائتان مائتين مائتي"),
-                                 (10**3, "الفان الفين الفي"), (10**6, "مليونان مليونين مليوني"),
-                                 (10**9, "ملياران مليارين ملياري")] for w in ws.split()}
-_UNITS = {"mile": "mile miles ميل ميلا اميال", "km": "km kilometre kilometres kilometer "
-          "kilometers كيلومتر كيلومترا كيلومترات كلم كم", "%": "% percent بالمئه بالمائه",
-          "$": "$ dollar dollars usd دولار دولارا دولارات"}
-_UNIT_OF = {w: unit for unit, ws in _UNITS.items() for w in ws.split()}
-_MONTHS = _numbered("january jan يناير كانون_الثاني|february feb فبراير شباط|march mar مارس اذار|"
-                    "april apr ابريل نيسان|may مايو ايار|june jun يونيو يونيه حزيران|july jul "
-                    "يوليو يوليه تموز|august aug اغسطس اب|september sep sept سبتمبر ايلول|"
-                    "october oct اكتوبر تشرين_الاول|november nov نوفمبر تشرين_الثاني|"
-                    "december dec ديسمبر كانون_الاول")
-_NEEDS_CONTEXT = {"اب", "مارس"}  # also "father" / "practised": need a number or "في" nearby
-_MONTH_CONTEXT = {"في", "شهر", "منذ", "خلال", "حتي", "مطلع", "اواخر", "اوائل", "منتصف"}
-_WEEKDAYS = _numbered("monday الاثنين|tuesday الثلاثاء|wednesday الاربعاء|thursday الخميس|"
-                      "friday الجمعه|saturday السبت|sunday الاحد")
-_PREFIXES = ("و", "ب", "ل", "ف", "ك")
-_CLITICS = ("وبال", "وال", "بال", "لل", "ال", "وب", "ول", *_PREFIXES)
-_TOKEN = re.compile(r"(\d+(?:,\d{3}(?!\d))*(?:\.\d+)?)(?:st|nd|rd|th)\b|"
-                    r"\d+(?:,\d{3}(?!\d))*(?:\.\d+)?|[^\W\d_]+|[%$]")
-_SCRIPT_MARKS = str.maketrans({"\u066b": ".", "\u066c": ",", "\u066a": "%"})
-
-
-def _tokens(text: str) -> list[tuple[str, bool]]:
-    """(normalized token, written capitalized) pairs; two-word month names joined by "_"."""
-    out: list[tuple[str, bool]] = []
-    for word in text.translate(_SCRIPT_MARKS).split():
-        for i, m in enumerate(_TOKEN.finditer(normalize(word))):
-            token = m.group(1) or m.group()
-            if token in ("الثاني", "الاول") and out and out[-1][0] in ("كانون", "تشرين"):
-                out[-1] = (f"{out[-1][0]}_{token}", False)
-                continue
-            letters = word.lstrip("\"'“‘«([")
-            out.append((token, i == 0 and letters[:1].isupper()))
-    return out
-
-
-def _lookup(token: str, table: dict[str, Any], clitics: tuple[str, ...] = _CLITICS) -> Any:
-    """`table[token]`, also behind a proclitic ("وثلاثه"); whole tokens ("بالمئه") first."""
-    if token in table:
-        return table[token]
-    for prefix in clitics:
-        if token.startswith(prefix) and len(token) - len(prefix) >= 3 and \
-                token[len(prefix):] in table:
-            return table[token[len(prefix):]]
-    return None
-
-
-def _word_value(tokens: list[tuple[str, bool]], i: int) -> Any:
-    token = tokens[i][0] if i < len(tokens) else ""
-    if token in _WEEKDAYS or token[1:] in _WEEKDAYS:  # "الاثنين" is Monday, not two
-        return None
-    if token == "one":  # "one of them", "no one": not a count
-        if i + 1 < len(tokens) and tokens[i + 1][0] in ("of", "another"):
-            return None
-        if i > 0 and tokens[i - 1][0] in ("no", "any", "every", "some", "the", "this", "that"):
-            return None
-    if token in ("احد", "احدي"):  # "one" only in "احد عشر" (else "one of", Sunday)
-        return 1 if i + 1 < len(tokens) and tokens[i + 1][0] in ("عشر", "عشره") else None
-    return _lookup(token, _WORDS)
-
-
-def _numbers(tokens: list[tuple[str, bool]]) -> list[tuple[int, int, Decimal]]:
-    """(first token, last token, value) of each number, digits or words with their scales."""
-    numbers: list[tuple[int, int, Decimal]] = []
-    i = 0
-    while i < len(tokens):
-        start, total, current, seen = i, Decimal(0), Decimal(0), False
-        while i < len(tokens):
-            token = tokens[i][0]
-            is_digit = token[0].isdigit()
-            nxt = tokens[i + 1][0] if i + 1 < len(tokens) else ""
-            if is_digit and seen:
-                break
-            # Not behind the article: "في المئه" is "percent", not a hundred.
-            scale = _lookup(token, _SCALES, _PREFIXES) or \
-                (seen and _lookup(token, _PLURAL_SCALES, _PREFIXES))
-            value = Decimal(token.replace(",", "")) if is_digit else _word_value(tokens, i)
-            if scale:
-                total, current = (total + (current or 1) * scale, Decimal(0)) if scale != 100 \
-                    else (total, (current or 1) * 100)
-            elif _lookup(token, _DUALS):
-                total += _lookup(token, _DUALS)
-            elif value is not None:
-                current += value
-            elif token in ("a", "an") and (_lookup(nxt, _SCALES) or nxt == "half"):
-                pass
-            elif not (seen and token in ("and", "و") and _word_value(tokens, i + 1)):
-                break
-            seen, i = True, i + 1
-        if seen:
-            numbers.append((start, i - 1, total + current))
-        else:
-            i += 1
-    return numbers
-
-
-def quantities(text: str) -> set[Quantity]:
-    """Every number, date (day/month), month and weekday of `text`, Arabic or English.
-
-    Digits in any script with "," thousands and "." decimals ("3,5" is read as the two
-    numbers 3 and 5, never as 3.5), number words with scales ("three million", "٣ ملايين",
-    "ثلاثة ملايين" -> 3000000), a unit right after the number ("430 ميلاً" -> 430 mile).
-    A day next to a month makes a date ("18 August", "August 18", "١٨ آب" -> 18/8).
-    """
-    tokens = _tokens(text)
-    numbers = _numbers(tokens)
-    found: set[Quantity] = set()
-    used: set[int] = set()
-    for at, (token, capital) in enumerate(tokens):
-        month = _lookup(token, _MONTHS) if not token.isascii() else _MONTHS.get(token)
-        if month and token.isascii() and not capital:
-            month = None  # "may" the verb
-        near = [n for n in numbers if n[1] == at - 1 or n[0] == at + 1]
-        if month and (token not in _NEEDS_CONTEXT or near or
-                      (at and tokens[at - 1][0] in _MONTH_CONTEXT)):
-            days = [n for n in near if n[2] == int(n[2]) and 1 <= n[2] <= 31]
-            if days:
-                used.add(days[0][0])
-                found.add(Quantity("date", f"{int(days[0][2])}/{month}"))
-            else:
-                found.add(Quantity("month", str(month)))
-        weekday = _WEEKDAYS.get(token) or _WEEKDAYS.get(token[1:] if token[:1] in "وب" else "")
-        if weekday and (token.isascii() == capital):
-            found.add(Quantity("weekday", str(weekday)))
-    for start, end, value in numbers:
-        if start in used:
-            continue
-        found.add(Quantity("number", format(value.normalize(), "f"), _unit(tokens, start, end)))
-    return found
-
-
-def _unit(tokens: list[tuple[str, bool]], start: int, end: int) -> str:
-    """The unit written right before ("$14") or after ("430 ميلاً", "30 في المئة") a number."""
-    if start and tokens[start - 1][0] == "$":
-        return "$"
-    after = [t for t, _ in tokens[end + 1:end + 3]]
-    if after and (unit := _lookup(after[0], _UNIT_OF)):
-        return unit
-    return "%" if after in (["في", "المئه"], ["في", "المائه"]) else ""
-
-
-def _supports(have: Quantity, claim: Quantity) -> bool:
-    if have.kind == "date" and claim.kind in ("number", "month"):  # a date holds its parts
-        day, month = have.value.split("/")
-        return claim.value == (day if claim.kind == "number" else month) and not claim.unit
-    if have.kind != claim.kind or have.value != claim.value:
-        return False
-    return not (have.unit and claim.unit and have.unit != claim.unit)
-
-
-def quantities_supported(claim: str, sentence: str) -> float | None:
-    """Share of the claim's quantities that `sentence` states too; None if it has none."""
-    wanted = quantities(claim)
-    if not wanted:
-        return None
-    have = quantities(sentence)
-    return sum(any(_supports(h, q) for h in have) for q in wanted) / len(wanted)
 
 
 # --- Proper names ----------------------------------------------------------------------------
@@ -255,7 +52,7 @@ _NOT_NAMES = _words(
     "about around approximately nearly almost roughly only just over under more less than "
     "since until while because though although into within without between among against "
     "each every any once twice first second third last next several few one two three") | {
-    w for w in (*_MONTHS, *_WEEKDAYS) if w.isascii()}
+    w for w in (*MONTHS, *WEEKDAYS) if w.isascii()}
 _NAME_RUN = re.compile(r"[A-Z][\w’'-]*(?:\s+(?:of\s+)?[A-Z][\w’'-]*)*")
 _AR_CLASSES = {**dict.fromkeys("بپ", "b"), **dict.fromkeys("تط", "t"),
                **dict.fromkeys("ثسص", "s"), **dict.fromkeys("جغگڨڭ", "g"),
@@ -311,7 +108,7 @@ def _arabic_skeletons(sentence: str) -> dict[str, str]:
     found: dict[str, str] = {}
     pairs = [(w, w) for w in words] + [(a + b, f"{a} {b}") for a, b in pairwise(words)]
     for joined, text in pairs:
-        for form in [joined] + [joined[len(p):] for p in _CLITICS
+        for form in [joined] + [joined[len(p):] for p in CLITICS
                                 if joined.startswith(p) and len(joined) - len(p) >= 2]:
             found.setdefault(arabic_skeleton(form), text)
     found.pop("", None)
@@ -425,8 +222,8 @@ def restates_question(draft: str, question: str, evidence: str) -> bool:
     from_evidence = new & (_content_words(evidence) | names_in(evidence))
     asked, stated = quantities(question), quantities(evidence)
     return not from_evidence and not any(
-        any(_supports(s, q) for s in stated) for q in quantities(draft)
-        if not any(_supports(a, q) for a in asked))
+        any(supports(s, q) for s in stated) for q in quantities(draft)
+        if not any(supports(a, q) for a in asked))
 
 
 # --- Sentences that address the assistant ----------------------------------------------------

@@ -26,9 +26,10 @@ import numpy as np
 
 from .arabic import tokenize
 from .citations import MARKER, different_scripts, word_coverage
-from .claims import addresses_assistant, name_alignment, quantities_supported, restates_question
+from .claims import addresses_assistant, name_alignment, restates_question
 from .embedder import Embedder
 from .language import arabic_share
+from .quantities import quantities_supported
 
 # Markup a draft must not carry unless the cited sentence does: links, images, HTML.
 _MARKUP = re.compile(r"!\[|\]\(|https?://|www\.|<\s*/?\s*[a-z][a-z0-9]*[\s>/]", re.IGNORECASE)

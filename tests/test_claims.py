@@ -1,4 +1,5 @@
-"""Rule-based support signals: quantities, names, restated questions, planted instructions."""
+"""Rule-based support signals: quantities (rag.quantities), names, restated questions, planted
+instructions (rag.claims)."""
 
 from pathlib import Path
 
@@ -11,10 +12,9 @@ from rag.claims import (
     claim_names,
     latin_skeleton,
     name_alignment,
-    quantities,
-    quantities_supported,
     restates_question,
 )
+from rag.quantities import quantities, quantities_supported
 from rag.sentences import split_sentences
 
 ROOT = Path(__file__).resolve().parent.parent
