@@ -171,7 +171,8 @@ class Assistant:
         timings["retrieval"] = time.perf_counter() - t
         outcome = _Outcomes(self.settings, question, language, standalone, started, timings)
         relevance = max((p.dense_score or 0.0 for p in passages), default=0.0)
-        if not evidence or relevance < self.settings.relevance_floor:
+        floor = getattr(self.settings, f"relevance_floor_{language}")
+        if not evidence or relevance < floor:
             yield from outcome.not_found()
             return
 

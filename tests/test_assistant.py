@@ -218,7 +218,7 @@ def test_an_answer_no_evidence_supports_is_replaced_by_the_passages(seed_setting
 
 def test_with_nothing_relevant_enough_the_answer_is_not_found_without_the_model(
         seed_settings, embedder, tmp_path):
-    settings = settings_for(seed_settings.index_dir, tmp_path, relevance_floor=0.99)
+    settings = settings_for(seed_settings.index_dir, tmp_path, relevance_floor_en=0.99)
     assistant = Assistant(settings, embedder=embedder, llm=ScriptedLLM())  # must not be asked
     streamed, answer = split(list(assistant.stream(ABSENT_EN)))
     assert streamed == answer.text == REFUSAL["en"]
