@@ -31,7 +31,8 @@ UNVERIFIED = {lang: load_prompt(PROMPTS, "unverified", lang) for lang in ("ar", 
 # Answered by the 0.5B model from the seed articles, with a supported citation.
 ANSWERED_AR = "في أي ذكرى لنهاية الحرب الكورية زار شويغو كوريا الشمالية؟"
 ANSWERED_EN = "What did Shoigu try to persuade Pyongyang to sell to Russia?"
-ABSENT_EN = "What is the capital of Peru?"
+ABSENT_EN = "What is the capital of Peru?"  # nothing relevant in the seeds: "not found"
+UNANSWERED_EN = "Who is the president of South Korea?"  # relevant passages, no answer
 
 
 def first_evidence(messages: list[dict[str, str]]) -> str:
@@ -208,19 +209,28 @@ def test_the_refusal_token_is_never_streamed(seed_settings, embedder, reply):
 def test_an_answer_no_evidence_supports_is_replaced_by_the_passages(seed_settings, embedder):
     # Already streamed (the app shows it as provisional), so the pieces hold the model's text
     # then the unverified answer; the final Answer keeps what the model said apart.
-    said = "Lima is the capital of Peru [1]."
+    said = "Yoon Suk Yeol is the president of South Korea [1]."
     assistant = Assistant(seed_settings, embedder=embedder, llm=ScriptedLLM(said))
-    streamed, answer = split(list(assistant.stream(ABSENT_EN)))
+    streamed, answer = split(list(assistant.stream(UNANSWERED_EN)))
     assert streamed == said + answer.text
     check_unverified(answer, "en")
     assert answer.unsupported and answer.unsupported_text == said
 
 
+@pytest.mark.parametrize("question", [ABSENT_EN, "من فاز بكأس العالم لكرة القدم 2022؟"])
 def test_with_nothing_relevant_enough_the_answer_is_not_found_without_the_model(
-        seed_settings, embedder, tmp_path):
+        seed_settings, embedder, tmp_path, question):
+    assistant = Assistant(seed_settings, embedder=embedder, llm=ScriptedLLM())  # not asked
+    streamed, answer = split(list(assistant.stream(question)))
+    language = detect_language(question)
+    assert streamed == answer.text == REFUSAL[language]
+    assert answer.status == "not_found" and answer.citations == [] and answer.prompt == ""
+
+
+def test_the_relevance_floor_is_a_setting(seed_settings, embedder, tmp_path):
     settings = settings_for(seed_settings.index_dir, tmp_path, relevance_floor_en=0.99)
     assistant = Assistant(settings, embedder=embedder, llm=ScriptedLLM())  # must not be asked
-    streamed, answer = split(list(assistant.stream(ABSENT_EN)))
+    streamed, answer = split(list(assistant.stream(UNANSWERED_EN)))
     assert streamed == answer.text == REFUSAL["en"]
     assert answer.status == "not_found" and answer.citations == [] and answer.prompt == ""
 
@@ -324,12 +334,12 @@ def test_an_arabic_question_is_answered_in_arabic_as_it_streams(real):
 @pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_a_question_the_articles_do_not_answer_is_not_answered_in_its_language(real):
-    answer = real.ask(ABSENT_EN)
+    answer = real.ask(UNANSWERED_EN)
     print(f"\n{answer.text!r}; the model said {answer.unsupported_text!r}")
     assert answer.status in ("unverified", "not_found") and answer.language == "en"
     assert answer.text.startswith((UNVERIFIED["en"], REFUSAL["en"]))
     # The model was asked: the prompt it got and the time each step took are reported.
-    assert ABSENT_EN in answer.prompt and load_prompt(PROMPTS, "answer", "en") in answer.prompt
+    assert UNANSWERED_EN in answer.prompt and load_prompt(PROMPTS, "answer", "en") in answer.prompt
     t = answer.timings
     assert {"retrieval", "first_token", "total"} <= t.keys(), t
     assert 0 < t["retrieval"] <= t["first_token"] <= t["total"], t
