@@ -82,7 +82,8 @@ def test_generation_timeout_ends_the_answer_with_a_clean_message(seed_settings, 
     # Stopped at the first check after the first token: the prompt is read in one go.
     assert answer.timings["answer_tokens"] <= 2, answer.timings
     assert answer.text.endswith("…(stopped: the answer took too long)"), answer.text
-    assert not answer.refused
+    # What was written, marked as stopped; "answered" only if its citations hold.
+    assert answer.status in ("answered", "unverified") and answer.prompt
     print(f"\ntimeout 0.05 s -> {answer.text!r} after {answer.timings['total']:.1f} s")
 
 
