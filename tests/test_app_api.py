@@ -80,9 +80,11 @@ def test_answer_text_is_escaped_and_markers_link_to_sources():
     assert "href" not in older
 
 
-def test_answer_paragraphs_and_arabic_marker_lists():
+def test_answer_lines_and_arabic_marker_lists():
+    # Each line its own paragraph with its own direction: an unverified English answer
+    # quotes Arabic passages, one a line.
     out = render_answer_text("أ [1، 2]\n\nب\nج", [{"number": 1}, {"number": 2}], True)
-    assert out.count("<p>") == 2 and "<br>" in out
+    assert out.count('<p dir="auto">') == 3 and "<br>" not in out
     assert 'href="#src-1"' in out and 'href="#src-2"' in out
 
 

@@ -58,8 +58,8 @@ def render_answer_text(text: str, citations: list[dict[str, Any]], link: bool) -
         return '<sup class="cites">[' + ", ".join(parts) + "]</sup>"
 
     escaped = MARKER_NUMBERS.sub(marker, esc(text.strip()))
-    paragraphs = [p for p in BLANK_LINES.split(escaped) if p.strip()]
-    return "".join(f"<p>{p.strip().replace(chr(10), '<br>')}</p>" for p in paragraphs)
+    lines = [line.strip() for line in escaped.splitlines() if line.strip()]
+    return "".join(f'<p dir="auto">{line}</p>' for line in lines)
 
 
 def locate(text: str, start: int, end: int, quote: str) -> tuple[int, int] | None:

@@ -121,7 +121,10 @@ class Views:
         else:
             a_lang = answer.get("language") or turn["q_lang"]
             text = turn["a"]
-            a_dir = text_dir(text) if text.strip() else ("rtl" if is_rtl(a_lang) else "ltr")
+            # A finished answer reads in its question's direction (an unverified one quotes
+            # Arabic passages under an English statement: each line then sets its own).
+            a_dir = text_dir(text) if text.strip() and not answer else \
+                ("rtl" if is_rtl(a_lang) else "ltr")
             if text.strip():
                 body = render_answer_text(text, citations, link)
             elif status == "waiting":
