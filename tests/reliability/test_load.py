@@ -115,8 +115,10 @@ def test_concurrent_asks_and_searches(embedder):
         answer = call.result
         assert isinstance(answer, dict) and answer["question"] == call.sent, answer
         assert answer["text"].strip()
-        for citation in answer["citations"]:  # each session got its own article back
-            assert citation["doc_id"].startswith(spec["file"] + "#"), (call.sent, citation)
+        # Each session got its own article back: every citation of an answer, and among the
+        # passages an unverified answer quotes.
+        own = [c["doc_id"].startswith(spec["file"] + "#") for c in answer["citations"]]
+        assert all(own) if answer["status"] == "answered" else any(own), (call.sent, answer)
     for call in searches:  # under load, the same passages as the same query alone
         assert isinstance(call.result, list) and len(call.result) == 5, call.result
         assert [p["chunk_id"] for p in call.result] == alone[call.sent], call.sent

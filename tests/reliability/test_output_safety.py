@@ -147,7 +147,8 @@ def test_payloads_render_as_text_and_nothing_runs_or_leaves(browser, tmp_path, e
             answer = page.locator("#chatlog .msg.bot").last.inner_text()
             print(f"\nanswer: {answer!r}")
             no_active_content(page, "#chatlog")
-            sources = page.locator("#sources article.source")
+            # The article with the payloads (an unverified answer quotes other articles too).
+            sources = page.locator("#sources article.source", has_text=FILE_NAME)
             if sources.count():
                 opened = sources.first
                 opened.locator("details.article summary").click()
