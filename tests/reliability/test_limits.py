@@ -79,8 +79,9 @@ def test_generation_timeout_ends_the_answer_with_a_clean_message(seed_settings, 
     items = list(assistant.stream(ANSWERED))
     answer = items[-1]
     assert isinstance(answer, Answer) and all(isinstance(i, str) for i in items[:-1])
-    # Stopped at the first check after the first token: the prompt is read in one go.
-    assert answer.timings["answer_tokens"] <= 2, answer.timings
+    # Stopped soon after the first token, far from the 120 allowed (how many fit in 0.05 s
+    # depends on the machine, and on whether the prompt's state was cached by an earlier test).
+    assert answer.timings["answer_tokens"] <= 10, answer.timings
     assert answer.text.endswith("…(stopped: the answer took too long)"), answer.text
     # What was written, marked as stopped; "answered" only if its citations hold.
     assert answer.status in ("answered", "unverified") and answer.prompt
