@@ -66,7 +66,7 @@ def question_row(assistant: Assistant, item: Item, set_name: str, n_drafts: int)
     passages = assistant.retriever().search(standalone, assistant.settings.top_k)
     evidence = assistant.selector.select(standalone, passages,
                                          assistant.settings.evidence_sentences)
-    gold_quotes = [q for q in (item.quotes or [a for alt in item.answers for a in alt])]
+    gold_quotes = item.quotes or [a for alt in item.answers for a in alt]
     row = {"set": set_name, "id": item.id, "lang": item.lang, "question": item.question,
            "standalone": standalone, "answerable": item.answerable, "answers": item.answers,
            "passage_dense": [p.dense_score for p in passages],
@@ -110,7 +110,8 @@ def public_summary(rows: list[dict]) -> list[dict]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("sets", nargs="+", help="seeds, xquad-ar:cal, xquad-en:report, ...")
+    parser.add_argument("sets", nargs="+",
+                        help="seeds (or a question-set file), xquad-ar:cal, xquad-en:report, ...")
     parser.add_argument("--limit", type=int, default=100, help="questions per XQuAD set")
     parser.add_argument("--drafts", type=int, default=3, help="greedy + sampled, per question")
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "tmp" /
@@ -120,26 +121,20 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = Settings.load()
     args.out.parent.mkdir(parents=True, exist_ok=True)
+    seeds = Assistant(settings)
+    xquad = None  # its own index, sharing the seeds assistant's model
     with args.out.open("w", encoding="utf-8") as out:
-        main_assistant = None
-        xquad_assistant = None
         for spec in args.sets:
-            if spec == "seeds":
-                _, items = load_question_set(str(SEEDS), XQUAD_DIR)
-                main_assistant = main_assistant or Assistant(settings)
-                assistant = main_assistant
-            else:
-                _, items = load_question_set(spec, XQUAD_DIR, args.limit, 0)
-                if xquad_assistant is None:
-                    xquad_assistant = Assistant(xquad_settings(settings),
-                                                llm=main_assistant.llm if main_assistant
-                                                else None)
-                    ingest_xquad(xquad_assistant, XQUAD_DIR)
-                assistant = xquad_assistant
-            assert spec == "seeds" or is_xquad(spec)
-            if main_assistant is not None and assistant is xquad_assistant:
-                pass
-            label_set(assistant, items, spec, args.drafts, out)
+            if not is_xquad(spec):
+                _, items = load_question_set(str(SEEDS) if spec == "seeds" else spec,
+                                             XQUAD_DIR)
+                label_set(seeds, items, spec, args.drafts, out)
+                continue
+            if xquad is None:
+                xquad = Assistant(xquad_settings(settings), llm=seeds.llm)
+                ingest_xquad(xquad, XQUAD_DIR)
+            _, items = load_question_set(spec, XQUAD_DIR, args.limit, 0)
+            label_set(xquad, items, spec, args.drafts, out)
     rows = [json.loads(line) for line in args.out.read_text(encoding="utf-8").splitlines()]
     summary = public_summary(rows)
     args.summary.write_text(json.dumps({"drafts": summary}, ensure_ascii=False, indent=0),
