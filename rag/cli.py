@@ -15,6 +15,7 @@ from tqdm import tqdm
 from . import models
 from .config import Settings
 from .errors import RagError
+from .untrusted import shown
 
 
 def friendly_errors(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -146,7 +147,7 @@ def ingest(settings: Settings, paths: tuple[str, ...], prune: bool, rebuild: boo
         if f.status != "unchanged":
             detail = f" ({f.reason})" if f.reason else f" ({f.documents} documents, " \
                 f"{f.chunks} chunks)" if f.status in ("added", "updated") else ""
-            click.echo(f"{f.status:<9} {f.path}{detail}")
+            click.echo(shown(f"{f.status:<9} {f.path}{detail}", one_line=True))
     click.echo(report.summary())
     if report.files and all(f.status == "rejected" for f in report.files):
         sys.exit(1)
@@ -162,7 +163,8 @@ def remove(settings: Settings, names: tuple[str, ...]) -> None:
 
     report = Assistant(settings).remove(list(names))
     for f in report.files:
-        click.echo(f"{f.status:<9} {f.path}" + (f" ({f.reason})" if f.reason else ""))
+        click.echo(shown(f"{f.status:<9} {f.path}" + (f" ({f.reason})" if f.reason else ""),
+                         one_line=True))
     click.echo(report.summary())
 
 
@@ -187,10 +189,11 @@ def search(settings: Settings, query: str, k: int | None, as_json: bool) -> None
         scores = f"fused {p.score:.4f}"
         scores += f"  dense {p.dense_score:.3f}" if p.dense_score is not None else "  dense -"
         scores += f"  bm25 {p.lexical_score:.2f}" if p.lexical_score is not None else "  bm25 -"
-        click.secho(f"[{p.rank}] {doc.title}", bold=True)
-        click.echo(f"    {doc.doc_id} | {doc.date or 'no date'} | {doc.source or 'no source'}")
+        click.secho(f"[{p.rank}] {shown(doc.title, one_line=True)}", bold=True)
+        click.echo(shown(f"    {doc.doc_id} | {doc.date or 'no date'} | "
+                         f"{doc.source or 'no source'}", one_line=True))
         click.echo(f"    {scores}  chars {p.chunk.start}-{p.chunk.end}")
-        click.echo("    " + p.chunk.text.replace("\n", " ")[:400])
+        click.echo("    " + shown(p.chunk.text, one_line=True)[:400])
 
 
 # ---------------------------------------------------------------------------------- answers
@@ -249,18 +252,18 @@ def _stream_answer(assistant, question: str, history: list[tuple[str, str]]):
         else:
             # A draft until its citations are checked: dimmed, and replaced if it changes.
             streamed += item
-            click.secho(item, nl=False, dim=True)
+            click.secho(shown(item), nl=False, dim=True)
     click.echo()
     assert answer is not None
     if not streamed.strip().endswith(answer.text.strip()):  # markers repaired, or replaced
         click.secho("Checked against the sources:", bold=True)
-        click.echo(answer.text)
+        click.echo(shown(answer.text))
     for c in answer.citations:
         mark = "" if c.supported or answer.status != ANSWERED else "  (weak support)"
-        click.echo(f"[{c.number}] {c.title} | {c.date or 'no date'} | {c.source or '-'} | "
-                   f"{c.doc_id} chars {c.start}-{c.end}{mark}")
+        click.echo(shown(f"[{c.number}] {c.title} | {c.date or 'no date'} | {c.source or '-'} | "
+                         f"{c.doc_id} chars {c.start}-{c.end}{mark}", one_line=True))
         if answer.status == ANSWERED:
-            click.echo(f"    «{c.quote}»")
+            click.echo(f"    «{shown(c.quote, one_line=True)}»")
     t = answer.timings
     if "first_token" in t:
         click.secho(f"{answer.status}  retrieval {t.get('retrieval', 0):.2f}s  first token "

@@ -164,3 +164,26 @@ def test_a_bad_setting_in_the_environment_exits_1_with_one_error_line(seed_setti
     assert result.exit_code == 1 and result.stdout == ""
     [error] = lines(result.stderr)
     assert error.startswith("Error: Setting 'top_k' must be") and "'five'" in error
+
+
+# ---------------------------------------------------------------------------------- untrusted text
+
+
+def test_article_text_and_file_names_cannot_drive_the_terminal(tmp_path, session_models):
+    """An article with terminal escape sequences, a file name with a bidi override and one
+    with a line break: shown as text, one line each, nothing that a terminal would obey."""
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    hostile = ("Harbour news\n\nThe lighthouse keeper of Quillon said the lamp was repaired"
+               "\x1b]0;PWNED\x07\x1b[2J on Monday after a storm damaged the lens.\n")
+    (folder / "news\u202efdp.txt").write_text(hostile, encoding="utf-8")
+    (folder / "two\nlines.txt").write_text(hostile.replace("Quillon", "Marlow"),
+                                           encoding="utf-8")
+    index = tmp_path / "index"
+    outputs = [run("ingest", str(folder), index_dir=index).output,
+               run("search", "Quillon lighthouse lamp", "-k", "2", index_dir=index).output]
+    for output in outputs:
+        assert "\x1b" not in output and "\x07" not in output and "\u202e" not in output
+    ingested = [ln for ln in lines(outputs[0]) if "added /" in ln]  # after progress bars
+    assert len(ingested) == 2 and any("two lines.txt" in ln for ln in ingested), outputs[0]
+    assert "lamp was repaired]0;PWNED[2J on Monday" in outputs[1]  # the text, inert

@@ -9,13 +9,15 @@ from typing import Any
 
 from ..citations import MARKER_NUMBERS, marker_numbers
 from ..language import detect_language, is_rtl
+from ..untrusted import shown
 
 BLANK_LINES = re.compile(r"\n\s*\n")
 PASSAGE_CONTEXT = 350  # characters shown around a cited sentence in a long paragraph
 
 
 def esc(text: object) -> str:
-    return html.escape("" if text is None else str(text), quote=True)
+    """HTML-escaped, without control or bidi-override characters (rag.untrusted)."""
+    return html.escape(shown("" if text is None else str(text)), quote=True)
 
 
 def text_dir(text: str) -> str:
