@@ -154,7 +154,9 @@ class Assistant:
             return
         timings: dict[str, float] = {}
         loading = time.perf_counter()
-        retriever, _ = self.retriever(), self.llm  # loaded once; reported apart from the answer
+        # Loaded once, before anything is generated (a broken model file fails here), and
+        # reported apart from the answer's own time.
+        retriever, _, checker = self.retriever(), self.llm, self.checker
         if time.perf_counter() - loading > 0.05:
             timings["model_loading"] = time.perf_counter() - loading
             started = time.perf_counter()
@@ -188,16 +190,16 @@ class Assistant:
         timings["generation"] = info.total_s
         timings["answer_tokens"] = info.completion_tokens
         if draft.interrupted:
-            checked = self.checker.check(draft.text, prompt.evidence, standalone)
+            checked = checker.check(draft.text, prompt.evidence, standalone)
             yield outcome.interrupted(draft, checked, prompt.render())
             return
-        checked = self._verified(draft, prompt.evidence, standalone, language)
+        checked = self._verified(checker, draft, prompt.evidence, standalone, language)
         for n in range(1, self.settings.drafts):
             if checked is not None or (cancel is not None and cancel.is_set()):
                 break
             draft = self.generator.draft(prompt.messages, self.settings.draft_temperature,
                                          seed=self.settings.seed + n)
-            checked = self._verified(draft, prompt.evidence, standalone, language)
+            checked = self._verified(checker, draft, prompt.evidence, standalone, language)
             timings["drafts"] = n + 1
         if checked is None:
             yield from outcome.unverified(prompt.evidence, prompt.render(), draft.text)
@@ -207,15 +209,16 @@ class Assistant:
                      unsupported=checked.unsupported, timings=timings, prompt=prompt.render(),
                      standalone_question=standalone if standalone != question else "")
 
-    def _verified(self, draft: Draft, evidence: list[Evidence], question: str,
-                  language: str) -> CheckedAnswer | None:
+    @staticmethod
+    def _verified(checker: CitationChecker, draft: Draft, evidence: list[Evidence],
+                  question: str, language: str) -> CheckedAnswer | None:
         """The draft with its checked citations, or None if it says nothing the evidence
         supports (NOT_FOUND, repetition, or claims no cited sentence holds)."""
         if draft.not_found or draft.runaway or draft.repetitive:
             return None
         if detect_language(draft.text) != language and arabic_share(draft.text) is not None:
             return None  # an answer in another language than the question's (digits fit all)
-        checked = self.checker.check(draft.text, evidence, question)
+        checked = checker.check(draft.text, evidence, question)
         if checked.unsupported:
             # Typically an answer from the model's own memory to a question the articles do
             # not cover, or a misreading of the evidence: it is not shown.

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from .chat_model import ChatModel, Generation
+from .citations import claims_with_markers
 from .config import Settings
 
 NOT_FOUND = "NOT_FOUND"  # what the answering prompt tells the model to say when it can't answer
@@ -18,7 +19,6 @@ _SAYS_NOT_FOUND = re.compile(r"NOT[\s_]?FOUND", re.IGNORECASE)
 _RUNAWAY = re.compile(r"(\S)\1{15,}")
 # The model sometimes starts with a label ("الإجابة: الثلاثاء"), which is not part of the answer.
 _LABELS = ("answer:", "الإجابة:", "الجواب:")
-_SENTENCE = re.compile(r"(?<=[.!?؟])\s+")
 _WORD_LOOP = re.compile(r"(\b\w+\b)(?:\W+\1\b){3,}")
 
 
@@ -46,8 +46,8 @@ class Draft:
     @property
     def repetitive(self) -> bool:
         """The same sentence twice, or one word four times running: a loop, not an answer."""
-        sentences = [" ".join(s.split()) for s in _SENTENCE.split(self.text) if s.strip()]
-        return len(sentences) != len(set(sentences)) or bool(_WORD_LOOP.search(self.text))
+        claims = [" ".join(claim.split()) for claim, _ in claims_with_markers(self.text)]
+        return len(claims) != len(set(claims)) or bool(_WORD_LOOP.search(self.text))
 
     @property
     def text(self) -> str:
@@ -93,7 +93,6 @@ class AnswerGenerator:
             text = _without_label(info.text)
             new, shown = text[len(shown):], text
             yield new
-
 
     def draft(self, messages: list[dict[str, str]], temperature: float | None = None,
               seed: int | None = None) -> Draft:

@@ -31,6 +31,7 @@ from .arabic import tokenize
 from .citations import MARKER, different_scripts, word_coverage
 from .claims import addresses_assistant, name_alignment, restates_question
 from .embedder import Embedder
+from .errors import ConfigError
 from .language import arabic_share
 from .quantities import quantities_supported
 
@@ -84,11 +85,16 @@ class VerifierModel:
 
     @classmethod
     def load(cls, path: Path) -> VerifierModel:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-        model = cls(**{**data, "features": tuple(data["features"])})
-        if model.features != FEATURES:
-            raise ValueError(f"{path} was fitted on features {model.features}, this code "
-                             f"computes {FEATURES}: refit with benchmarks/fit_verifier.py")
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+            model = cls(**{**data, "features": tuple(data["features"])})
+        except (OSError, ValueError, TypeError, KeyError) as e:
+            raise ConfigError(f"Cannot read the claim verifier's model {path}: {e}. Set "
+                              f"verifier_model to the shipped rag/verifier.json, or refit it "
+                              f"with benchmarks/fit_verifier.py.") from e
+        if model.features != FEATURES or len(model.weights) != len(FEATURES):
+            raise ConfigError(f"{path} was fitted on the features {model.features}, this code "
+                              f"computes {FEATURES}: refit it with benchmarks/fit_verifier.py.")
         return model
 
     def save(self, path: Path) -> None:
@@ -116,17 +122,17 @@ class ClaimVerifier:
         claim = MARKER.sub("", claim).strip()
         latin = arabic_share(claim)
         vectors = self.embedder.embed_passages([claim, sentence])
-        claim_tokens, sentence_tokens, question_tokens = self.embedder.embed_tokens(
-            [claim, sentence, question or "."])
+        claim_tokens, sentence_tokens, *asked = self.embedder.embed_tokens(
+            [claim, sentence, *([question] if question else [])])
         align = novel_align = 0.0
         if len(claim_tokens) and len(sentence_tokens):
             best = np.max(claim_tokens @ sentence_tokens.T, axis=1)
             align = float(np.mean(best))
-            copied = np.max(claim_tokens @ question_tokens.T, axis=1) >= QUESTION_COPY \
-                if question and len(question_tokens) else np.zeros(len(best), dtype=bool)
+            copied = np.max(claim_tokens @ asked[0].T, axis=1) >= QUESTION_COPY \
+                if asked and len(asked[0]) else np.zeros(len(best), dtype=bool)
             novel_align = float(np.mean(best[~copied])) if (~copied).any() else 0.0
-        asked = set(tokenize(question))
-        novel = " ".join(w for w in tokenize(claim) if w not in asked)
+        words = set(tokenize(question))
+        novel = " ".join(w for w in tokenize(claim) if w not in words)
         names = name_alignment(claim, sentence) if latin is not None and latin < 0.5 else None
         return Signals(lexical=word_coverage(claim, sentence),
                        novel_lexical=word_coverage(novel, sentence) if novel else 0.0,
@@ -138,13 +144,14 @@ class ClaimVerifier:
 
     def score(self, claim: str, sentence: str, question: str = "") -> float:
         """0 for a blocked claim; in one script the share of the claim's words the sentence
-        holds; across scripts the logistic model's probability that the claim is right."""
-        signals = self.signals(claim, sentence, question)
-        if signals.blocked:
+        holds (no model call); across scripts the logistic model's probability that the
+        claim is right."""
+        claim = MARKER.sub("", claim).strip()
+        if _blocked(claim, sentence, question):
             return 0.0
-        if not signals.cross:
-            return signals.lexical
-        return self.model.probability(signals.features())
+        if not different_scripts(claim, sentence):
+            return word_coverage(claim, sentence)
+        return self.model.probability(self.signals(claim, sentence, question).features())
 
     def threshold(self, claim: str, sentence: str) -> float:
         cross = different_scripts(claim, sentence)

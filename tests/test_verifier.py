@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from rag.config import Settings
+from rag.errors import ConfigError
 from rag.verifier import FEATURES, ClaimVerifier, VerifierModel
 
 VLADIVOSTOK = ("أحد الأماكن التي يمكن أن يجتمعوا فيها هو مدينة فلاديفوستوك شرق روسيا، على بعد "
@@ -35,6 +36,19 @@ def test_the_shipped_model_matches_the_signals_this_code_computes():
     assert model.features == FEATURES and len(model.weights) == len(FEATURES)
     assert 0.0 < model.threshold_same <= 1.0 and 0.0 < model.threshold_cross <= 1.0
     assert model.fitted and model.fitted["calibration_drafts"] >= 300
+
+
+@pytest.mark.parametrize("content", ["", '{"weights": [', '{"weights": [1.0], "bias": 0}',
+                                     ('{"weights": [1.0], "bias": 0, "threshold_same": 0.3, '
+                                      '"threshold_cross": 0.5, "features": ["dense"]}')])
+def test_a_missing_or_broken_model_file_is_a_config_error_that_says_what_to_do(tmp_path,
+                                                                               content):
+    path = tmp_path / "verifier.json"
+    if content:
+        path.write_text(content, encoding="utf-8")
+    with pytest.raises(ConfigError) as excinfo:
+        VerifierModel.load(path)
+    assert str(path) in str(excinfo.value) and "fit_verifier.py" in str(excinfo.value)
 
 
 @pytest.mark.parametrize(("question", "right", "wrong", "sentence"), RIGHT_AND_WRONG)
