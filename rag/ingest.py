@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,14 +22,13 @@ from .embedder import Embedder
 from .errors import IndexStoreError, IngestError
 from .loader import ArticleLoader, RejectedFile, iter_files
 from .store import IndexData, IndexStore
-from .types import Chunk, Document, FileOutcome, IngestReport
+from .types import Chunk, Document, FileOutcome, IngestReport, Progress
 
 log = logging.getLogger(__name__)
 
 CHUNKER_VERSION = 1  # bump when cleaning or chunking changes what an index holds
 EMBED_BATCH = 32
 
-Progress = Callable[[str, int, int], None]
 
 
 def index_expectations(settings: Settings, embedder: Embedder) -> dict[str, Any]:

@@ -17,13 +17,13 @@ import subprocess
 import sys
 import tempfile
 import zipfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from .config import Settings
 from .errors import FetchError, ModelError
 from .files import sha256_of, write_atomic
+from .types import Progress
 
 log = logging.getLogger(__name__)
 
@@ -227,7 +227,6 @@ def file_sha256(path: Path) -> str:
 # --------------------------------------------------------------------------------------------
 # Fetching
 
-Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 
 def fetch_all(settings: Settings, force: bool = False, include_small: bool = True,

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total) of long work
 
 
 @dataclass

@@ -19,17 +19,16 @@ import shutil
 import threading
 import unicodedata
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from .assistant import Assistant
 from .config import Settings
-from .types import IngestReport
+from .types import IngestReport, Progress
 
 UPLOAD_TYPES = (".txt", ".md", ".html", ".htm", ".pdf")
 KEPT = ("added", "updated", "unchanged")  # ingest outcomes whose file stays in the folder
-Progress = Callable[[str, int, int], None]  # (stage, done, total), as `Assistant.ingest` calls it
 
 
 @dataclass(frozen=True)

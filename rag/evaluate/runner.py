@@ -17,7 +17,7 @@ from .questions import Item
 from .report import LATENCIES, QuestionResult, Report
 
 if TYPE_CHECKING:
-    from ..ingest import Progress
+    from ..types import Progress
 
 log = logging.getLogger(__name__)
 

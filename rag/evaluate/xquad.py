@@ -13,7 +13,7 @@ from .questions import EvaluationError, Item, load_questions, sample
 
 if TYPE_CHECKING:
     from ..assistant import Assistant
-    from ..ingest import Progress
+    from ..types import Progress
 
 log = logging.getLogger(__name__)
 
