@@ -259,6 +259,9 @@ def test_arabic_interface(page):
     page.wait_for_function("document.querySelector('#send')?.innerText.includes('اسأل')")
     assert page.evaluate(
         "getComputedStyle(document.querySelector('.gradio-container')).direction") == "rtl"
+    # Gradio updates the tab labels after the buttons: wait for them rather than race.
+    page.wait_for_function(
+        "document.querySelector('#tab-chat-button')?.innerText.includes('المحادثة')")
     assert "المحادثة" in page.locator("#tab-chat-button").inner_text()
     page.click("#send")  # empty: the notice is in Arabic now
     page.locator("#notice .notice").wait_for()
