@@ -255,7 +255,10 @@ def _document(part: _Part, n: int, kind: str, source_file: str, content_hash: st
     text = "\n\n".join(paragraphs)
     date, source, url = _metadata([ln.text for ln in part.lines if ln and ln.meta])
     return Document(
-        doc_id=f"{source_file}#{n}:{hashlib.sha256(text.encode('utf-8')).hexdigest()[:12]}",
+        # The file's hash is in the id: two files of one name in two folders may carry the
+        # same "read also" teaser, and each must keep its own document.
+        doc_id=f"{source_file}#{n}:"
+               f"{hashlib.sha256((content_hash + text).encode('utf-8')).hexdigest()[:12]}",
         source_file=source_file,
         title=title,
         text=text,

@@ -101,6 +101,13 @@ class Settings:
     # --- ingestion and app limits
     max_file_mb: int = 50  # larger files are rejected (per file, the rest still ingest)
     max_upload_mb: int = 20  # per file uploaded through the app
+    # A file that would make more passages is refused unless `--allow-large` is given: a long
+    # report makes a few hundred; a 48 MB text dump would make ~100,000 and embed for ~1 hour.
+    max_chunks_per_file: int = 2000
+    follow_symlinks: bool = False  # links in an ingested folder that lead out of it
+    # How long an ingest or upload waits for another one to finish writing the index (it says
+    # who it waits for meanwhile) before giving up with a message.
+    lock_wait_seconds: float = 600.0
 
     @classmethod
     def load(cls, config_file: str | Path | None = None, **overrides: Any) -> Settings:

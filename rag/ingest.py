@@ -1,15 +1,17 @@
 """Ingestion: files -> cleaned documents -> chunks -> embeddings -> a new index version.
 
-Files are keyed by file name: ingesting a file whose name is already indexed replaces its
-documents when the content changed, and does nothing when it did not.
+Files are keyed by their absolute path (`source_key`): ingesting a file that is already
+indexed replaces its documents when the content changed, and does nothing when it did not.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,7 @@ from .cleaner import ArticleCleaner
 from .config import Settings
 from .embedder import Embedder
 from .errors import IndexStoreError, IngestError
-from .loader import ArticleLoader, RejectedFile, iter_files
+from .loader import ArticleLoader, RejectedFile, find_files
 from .store import IndexData, IndexStore
 from .types import Chunk, Document, FileOutcome, IngestReport, Progress
 
@@ -28,6 +30,8 @@ log = logging.getLogger(__name__)
 
 CHUNKER_VERSION = 1  # bump when cleaning or chunking changes what an index holds
 EMBED_BATCH = 32
+CHARS_PER_TOKEN = 3  # Arabic news averages ~3.5 with e5's tokenizer: a safe upper estimate
+SECONDS_PER_CHUNK = 0.03  # embedding on 2 cores (benchmarks/ingest_throughput.py)
 
 
 
@@ -52,40 +56,57 @@ class Ingestor:
                                settings.chunk_overlap_tokens)
 
     def ingest(self, paths: Sequence[str | Path], prune: bool = False, rebuild: bool = False,
-               progress: Progress | None = None) -> IngestReport:
-        """Add new and changed files; with `prune`, remove indexed files no longer present."""
+               progress: Progress | None = None, allow_large: bool = False,
+               keys: Mapping[Path, str] | None = None) -> IngestReport:
+        """Add new and changed files; with `prune`, remove the indexed files that were inside
+        the given folders and are no longer there (files from elsewhere are kept).
+
+        A document is known by where it came from (`source_key`); `keys` names it otherwise
+        (the app stages an upload in a temporary folder but keeps it in the uploads folder).
+        """
         started = time.perf_counter()
         report = IngestReport()
-        with self.store.writer_lock():
+        with self.store.writer_lock(self.settings.lock_wait_seconds, progress):
             old = None if rebuild else self._load_existing()
-            files = iter_files([Path(p) for p in paths])
-            new_docs = self._read_files(files, old, report, progress)
+            found = find_files([Path(p) for p in paths], self.settings.follow_symlinks)
+            report.files += [FileOutcome(str(p), "rejected", why) for p, why in found.skipped]
+            keyed = {path: (keys or {}).get(path) or source_key(path) for path in found.files}
+            new_docs, renamed = self._read_files(keyed, old, report, progress, allow_large)
             removed = set(new_docs)
             if prune and old is not None:
-                present = {f.name for f in files if f.exists()}
-                for name in sorted(set(old.by_file) - present):
-                    removed.add(name)
-                    report.files.append(FileOutcome(name, "removed"))
-            if new_docs or removed or (old is None and rebuild):
-                self._write(old, removed, new_docs, report, progress)
+                folders = [source_key(Path(p)) + os.sep for p in paths if Path(p).is_dir()]
+                present = set(keyed.values())
+                for key in sorted(old.by_file):
+                    if key.startswith(tuple(folders)) and key not in present:
+                        removed.add(key)
+                        report.files.append(FileOutcome(key, "removed"))
+            if renamed:
+                report.notes.append(f"{len(renamed)} documents from an older index were matched "
+                                    f"by file name and are now known by their path.")
+            if new_docs or removed or renamed or (old is None and rebuild):
+                self._write(old, removed, new_docs, renamed, report, progress)
         report.seconds = time.perf_counter() - started
         return report
 
     def remove(self, names: Sequence[str]) -> IngestReport:
-        """Remove documents by file name or doc id."""
+        """Remove documents by path, file name (when only one file has it) or doc id."""
         started = time.perf_counter()
         report = IngestReport()
-        with self.store.writer_lock():
+        with self.store.writer_lock(self.settings.lock_wait_seconds):
             old = self._load_existing()
             files = set()
             for name in names:
-                matched = {n for n, ids in (old.by_file.items() if old else [])
-                           if n == name or name in ids}
+                matched = _matching_keys(old, name) if old else set()
+                if len(matched) > 1:
+                    report.files.append(FileOutcome(name, "rejected", "several files have this "
+                                                    "name; give one of their paths: " +
+                                                    ", ".join(map(shown_key, sorted(matched)))))
+                    continue
                 files |= matched
                 report.files.append(FileOutcome(name, "removed") if matched else
                                     FileOutcome(name, "rejected", "not in the index"))
             if files:
-                self._write(old, files, {}, report, None)
+                self._write(old, files, {}, {}, report, None)
         report.seconds = time.perf_counter() - started
         return report
 
@@ -97,60 +118,85 @@ class Ingestor:
         return self.store.load(expect=index_expectations(self.settings, self.embedder),
                                mmap=False)
 
-    def _read_files(self, files: list[Path], old: IndexData | None, report: IngestReport,
-                    progress: Progress | None) -> dict[str, list[Document]]:
-        """Load and clean each file; the outcome of each goes into `report`."""
-        hashes = {}  # content hash -> file name, to catch one file under two names
+    def _read_files(self, files: dict[Path, str], old: IndexData | None, report: IngestReport,
+                    progress: Progress | None, allow_large: bool,
+                    ) -> tuple[dict[str, list[Document]], dict[str, str]]:
+        """Load and clean each file ({path: key}); the outcome of each goes into `report`.
+        Returns the new documents by key, and {old name key: new path key} for documents of
+        an older index (known by bare name) that the same file, unchanged, now claims."""
+        hashes = {}  # content hash -> key, to catch one file under two names
         if old is not None:
             for doc in old.documents.values():
-                hashes.setdefault(doc.content_hash, doc.source_file)
+                hashes.setdefault(doc.content_hash, doc.key)
         new_docs: dict[str, list[Document]] = {}
-        for i, path in enumerate(files):
+        renamed: dict[str, str] = {}
+        for i, (path, key) in enumerate(files.items()):
             if progress:
                 progress("reading files", i, len(files))
-            name = path.name
             try:
                 loaded = self.loader.load(path)
             except RejectedFile as e:
                 report.files.append(FileOutcome(str(path), "rejected", str(e)))
                 continue
-            existing = old.by_file.get(name, []) if old else []
+            previous = _previous_key(old, key, path.name, renamed) if old else None
+            existing = old.by_file[previous] if previous else []
             if existing and old.documents[existing[0]].content_hash == loaded.sha256:
+                if previous != key:
+                    renamed[previous] = key
                 report.files.append(FileOutcome(str(path), "unchanged",
                                                 documents=len(existing)))
                 continue
             twin = hashes.get(loaded.sha256)
-            if twin is not None and twin != name:
+            if twin is not None and twin not in (key, previous):
                 report.files.append(FileOutcome(str(path), "rejected",
-                                                f"same content as {twin} (already indexed)"))
+                                                f"same content as {shown_key(twin)} "
+                                                f"(already indexed)"))
                 continue
-            if name in new_docs:
+            if key in new_docs:
                 report.files.append(FileOutcome(str(path), "rejected",
-                                                f"another file named {name} is in this batch"))
+                                                f"{shown_key(key)} is twice in this batch"))
                 continue
-            docs = self.cleaner.clean(loaded.text, name, loaded.sha256)
+            chunks = self._estimated_chunks(loaded.text)
+            if chunks > self.settings.max_chunks_per_file and not allow_large:
+                report.files.append(FileOutcome(str(path), "rejected", (
+                    f"about {chunks:,} passages, over the limit of "
+                    f"{self.settings.max_chunks_per_file:,} a file (embedding them would take "
+                    f"about {_duration(chunks * SECONDS_PER_CHUNK)}); pass --allow-large to "
+                    f"ingest it anyway")))
+                continue
+            docs = [replace(d, source_path=key) for d in
+                    self.cleaner.clean(loaded.text, path.name, loaded.sha256)]
             if not docs:
                 report.files.append(FileOutcome(str(path), "rejected",
                                                 "no article text left after cleaning"))
                 continue
-            hashes[loaded.sha256] = name
-            new_docs[name] = docs
+            hashes[loaded.sha256] = key
+            if previous and previous != key:
+                new_docs[previous] = []  # the old name-keyed documents go; these replace them
+            new_docs[key] = docs
             report.files.append(FileOutcome(str(path), "updated" if existing else "added",
-                                            documents=len(docs)))
+                                            documents=len(docs), key=key))
         if progress:
             progress("reading files", len(files), len(files))
-        return new_docs
+        return new_docs, renamed
+
+    def _estimated_chunks(self, text: str) -> int:
+        """Passages a text will make, from its length: cheap enough to ask before cleaning a
+        48 MB file (counting its tokens would itself take minutes)."""
+        step = max(1, self.settings.chunk_tokens - self.settings.chunk_overlap_tokens)
+        return 1 + len(text) // (CHARS_PER_TOKEN * step)
 
     def _write(self, old: IndexData | None, replaced: set[str],
-               new_docs: dict[str, list[Document]], report: IngestReport,
-               progress: Progress | None) -> None:
+               new_docs: dict[str, list[Document]], renamed: dict[str, str],
+               report: IngestReport, progress: Progress | None) -> None:
         documents: list[Document] = []
         chunks: list[Chunk] = []
         kept_rows: list[int] = []
         if old is not None:
             for doc in old.documents.values():
-                if doc.source_file not in replaced:
-                    documents.append(doc)
+                if doc.key not in replaced:
+                    documents.append(replace(doc, source_path=renamed[doc.key])
+                                     if doc.key in renamed else doc)
             kept_ids = {d.doc_id for d in documents}
             for chunk in old.chunks:
                 if chunk.doc_id in kept_ids:
@@ -158,24 +204,21 @@ class Ingestor:
                     chunks.append(Chunk(**{**chunk.to_dict(), "chunk_id": len(chunks)}))
         fresh: list[Chunk] = []
         per_file: dict[str, int] = {}
-        for name, docs in new_docs.items():
+        for key, docs in new_docs.items():
             for doc in docs:
                 pieces = self.chunker.split(doc, len(chunks) + len(fresh))
                 fresh += pieces
-                per_file[name] = per_file.get(name, 0) + len(pieces)
+                per_file[key] = per_file.get(key, 0) + len(pieces)
             documents += docs
         for outcome in report.files:
-            outcome.chunks = per_file.get(Path(outcome.path).name, 0) \
-                if outcome.status in ("added", "updated") else 0
+            if outcome.status in ("added", "updated"):
+                outcome.chunks = per_file.get(outcome.key, 0)
         vectors = self._embed([c.text for c in fresh], progress)
         dim = self.embedder.dim
         kept = old.embeddings[kept_rows] if old is not None and kept_rows else \
             np.zeros((0, dim), dtype=np.float32)
         manifest = index_expectations(self.settings, self.embedder)
-        manifest["sources"] = {n: old.documents[ids[0]].content_hash
-                               for n, ids in (old.by_file.items() if old else [])
-                               if n not in replaced}
-        manifest["sources"].update({n: docs[0].content_hash for n, docs in new_docs.items()})
+        manifest["sources"] = {d.key: d.content_hash for d in documents}
         try:
             self.store.write(manifest, documents, chunks + fresh, np.vstack([kept, vectors]),
                              self.settings.approximate_above)
@@ -196,6 +239,43 @@ class Ingestor:
         if not parts:
             return np.zeros((0, self.embedder.dim), dtype=np.float32)
         return np.vstack(parts)
+
+
+def source_key(path: Path) -> str:
+    """A file's identity: its absolute path, with folder links resolved but not the file's own
+    (a link's name is what the user put in the folder)."""
+    return str(path.parent.resolve() / path.name)
+
+
+def shown_key(key: str) -> str:
+    """A document key as people read it: relative to the current folder when inside it."""
+    relative = os.path.relpath(key) if os.path.isabs(key) else key
+    return key if relative.startswith("..") else relative
+
+
+def _previous_key(old: IndexData, key: str, name: str, renamed: dict[str, str]) -> str | None:
+    """The key the file is indexed under: its path, or, in an index written before paths were
+    kept, its bare name (claimed by the first file of that name)."""
+    if key in old.by_file:
+        return key
+    if name in old.by_file and name not in renamed and \
+            not old.documents[old.by_file[name][0]].source_path:
+        return name
+    return None
+
+
+def _matching_keys(index: IndexData, name: str) -> set[str]:
+    """Keys a name given to `rag remove` means: a path (absolute or relative to here), a doc id,
+    or a bare file name."""
+    as_path = source_key(Path(name))
+    return {key for key, ids in index.by_file.items()
+            if key == name or key == as_path or name in ids
+            or index.documents[ids[0]].source_file == name}
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds / 3600:.1f} hours" if seconds >= 5400 else \
+        f"{seconds / 60:.0f} minutes" if seconds >= 90 else f"{seconds:.0f} seconds"
 
 
 def _write_failure(error: BaseException) -> str:

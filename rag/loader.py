@@ -7,7 +7,8 @@ import io
 import logging
 import os
 import re
-from dataclasses import dataclass
+import stat
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -73,25 +74,28 @@ class ArticleLoader:
     def load(self, path: Path) -> LoadedFile:
         path = Path(path)
         suffix = path.suffix.lower()
+        if suffix not in SUPPORTED_SUFFIXES and not path.is_dir():
+            raise RejectedFile(f"unsupported file type {suffix or '(no extension)'} "
+                               f"(supported: {', '.join(SUPPORTED_SUFFIXES)})")
         try:
-            size = path.stat().st_size
-            if path.is_dir():
-                raise RejectedFile("is a folder, not a file")
-            if suffix not in SUPPORTED_SUFFIXES:
-                raise RejectedFile(
-                    f"unsupported file type {suffix or '(no extension)'} "
-                    f"(supported: {', '.join(SUPPORTED_SUFFIXES)})"
-                )
-            if size > self.max_bytes:
-                raise RejectedFile(self._too_large(size))
-            with path.open("rb") as f:
-                data = f.read(self.max_bytes + 1)  # bounded: the file may grow after stat()
+            # O_NONBLOCK: opening a named pipe must not wait for a writer; fstat then refuses it.
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
         except FileNotFoundError:
-            raise RejectedFile("file disappeared") from None
+            raise RejectedFile("file disappeared (it was removed while being read)") from None
         except PermissionError:
             raise RejectedFile("cannot read the file (permission denied)") from None
         except IsADirectoryError:
             raise RejectedFile("is a folder, not a file") from None
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            os.close(fd)
+            raise RejectedFile("is a folder, not a file" if stat.S_ISDIR(mode) else
+                               _not_regular(mode))
+        with os.fdopen(fd, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if size > self.max_bytes:
+                raise RejectedFile(self._too_large(size))
+            data = f.read(self.max_bytes + 1)  # bounded: the file may grow after fstat()
         if len(data) > self.max_bytes:
             raise RejectedFile(self._too_large(len(data)))
         if not data.strip():
@@ -105,24 +109,92 @@ class ArticleLoader:
         return LoadedFile(path, digest, text, suffix.lstrip("."))
 
     def _too_large(self, size: int) -> str:
-        return f"file too large ({size / 2**20:.1f} MB, limit {self.max_bytes / 2**20:.0f} MB)"
+        return f"file too large ({too_large(size, self.max_bytes)})"
 
 
-def iter_files(paths: list[Path]) -> list[Path]:
-    """Expand folders recursively (sorted, hidden entries skipped); other paths are kept as given.
+def too_large(size: int, limit: int) -> str:
+    """"52.4 MB; the limit is 50 MB", in bytes when rounding would make the two look equal."""
+    mb, limit_mb = f"{size / 2**20:.1f}", f"{limit / 2**20:g}"
+    if float(mb) <= float(limit_mb):
+        return f"{size:,} bytes; the limit is {limit:,} bytes ({limit_mb} MB)"
+    return f"{mb} MB; the limit is {limit_mb} MB"
 
-    A path that does not exist is kept too, so that the caller reports it instead of
-    silently ingesting less than the user asked for.
+
+@dataclass
+class FoundFiles:
+    """The files to read, and the paths passed over with the reason why (shown to the user)."""
+
+    files: list[Path] = field(default_factory=list)
+    skipped: list[tuple[Path, str]] = field(default_factory=list)
+
+    def add(self, path: Path) -> None:
+        """A regular file is read; anything else is passed over with its reason."""
+        try:
+            reason = _not_regular(path.stat().st_mode)
+        except OSError:
+            reason = "a symbolic link to a file that does not exist"
+        if reason:
+            self.skipped.append((path, reason))
+        else:
+            self.files.append(path)
+
+
+def find_files(paths: list[Path], follow_symlinks: bool = False) -> FoundFiles:
+    """Expand folders recursively (sorted, hidden entries skipped).
+
+    Only regular files are read: a named pipe would block the reader forever, a device or
+    socket is no article. Inside a folder, a symbolic link that leads out of it is passed over
+    unless `follow_symlinks`: `ln -s /etc/passwd news/x.txt` must not put the password file in
+    the index. Links to folders are never followed (they can loop). A path named on the
+    command line is the user's own choice and is read even if it is a link.
     """
-    found: list[Path] = []
+    found = FoundFiles()
     for path in map(Path, paths):
-        if not path.is_dir():
-            found.append(path)
-            continue
-        for root, dirs, files in os.walk(path):
-            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-            found.extend(Path(root) / f for f in sorted(files) if not f.startswith("."))
-    return list(dict.fromkeys(found))
+        if path.is_dir() and not path.is_symlink():
+            _walk(path, follow_symlinks, found)
+        elif path.is_dir():
+            found.skipped.append((path, "a symbolic link to a folder (give the folder itself)"))
+        elif not path.exists():
+            found.skipped.append((path, "no such file or folder" if not path.is_symlink()
+                                  else "a symbolic link to a file that does not exist"))
+        else:
+            found.add(path)
+    found.files = list(dict.fromkeys(found.files))
+    return found
+
+
+def _walk(root: Path, follow_symlinks: bool, found: FoundFiles) -> None:
+    real_root = root.resolve()
+    for folder, dirs, files in os.walk(root):
+        for name in sorted(d for d in dirs if not d.startswith(".")):
+            if (Path(folder) / name).is_symlink():
+                found.skipped.append((Path(folder) / name,
+                                      "a symbolic link to a folder (not followed)"))
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".")
+                         and not (Path(folder) / d).is_symlink())
+        for name in sorted(f for f in files if not f.startswith(".")):
+            path = Path(folder) / name
+            if path.is_symlink() and not follow_symlinks:
+                target = path.resolve()
+                if not target.is_relative_to(real_root):
+                    reason = (f"a symbolic link to {target}, outside {root} (not followed; "
+                              "the setting follow_symlinks allows it)")
+                    found.skipped.append((path, reason))
+                    continue
+            found.add(path)
+
+
+def _not_regular(mode: int) -> str:
+    """Why a file of this mode is not read, or "" for a regular file."""
+    if stat.S_ISREG(mode):
+        return ""
+    if stat.S_ISFIFO(mode):
+        return "a named pipe, not a regular file"
+    if stat.S_ISSOCK(mode):
+        return "a socket, not a regular file"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device, not a regular file"
+    return "not a regular file"
 
 
 def _decode(data: bytes, html: bool = False) -> str:

@@ -13,25 +13,30 @@ import fcntl
 import json
 import logging
 import os
+import re
 import shutil
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import faiss
 import numpy as np
 
 from .errors import IndexStoreError
 from .files import fsync_dir, fsync_file, sha256_of, write_atomic
-from .types import Chunk, Document
+from .types import Chunk, Document, Progress
 
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
 REBUILD_HINT = "Rebuild it with: rag ingest --rebuild seeds/ (or your article folder)"
+VERSION_NAME = re.compile(r"v\d{8}-\d{6}-\d+-\d+")
+LOAD_ATTEMPTS = 3  # reads of CURRENT while writers keep switching it
+LOCK_POLL_SECONDS = 0.5
 
 
 @dataclass
@@ -44,12 +49,12 @@ class IndexData:
     embeddings: np.ndarray  # float32 [n, dim], L2-normalized
     vectors: faiss.Index | None = None
     version: str = ""
-    by_file: dict[str, list[str]] = field(default_factory=dict)  # source_file -> doc_ids
+    by_file: dict[str, list[str]] = field(default_factory=dict)  # Document.key -> doc_ids
 
     def __post_init__(self) -> None:
         self.by_file = {}
         for doc in self.documents.values():
-            self.by_file.setdefault(doc.source_file, []).append(doc.doc_id)
+            self.by_file.setdefault(doc.key, []).append(doc.doc_id)
 
     @property
     def size(self) -> int:
@@ -83,19 +88,49 @@ class IndexStore:
     # ------------------------------------------------------------------ reading
 
     def current_version(self) -> str | None:
+        self._check_folder()
         try:
-            name = (self.index_dir / "CURRENT").read_text().strip()
+            name = (self.index_dir / "CURRENT").read_bytes().decode("ascii").strip()
         except FileNotFoundError:
             return None
+        except (UnicodeDecodeError, OSError) as e:
+            raise IndexStoreError(f"The index in {self.index_dir} is damaged: its CURRENT file "
+                                  f"does not name a version ({e.__class__.__name__}). "
+                                  f"{REBUILD_HINT}") from None
+        if name and not VERSION_NAME.fullmatch(name):
+            raise IndexStoreError(f"The index in {self.index_dir} is damaged: its CURRENT file "
+                                  f"does not name a version. {REBUILD_HINT}")
         return name or None
+
+    def _check_folder(self) -> None:
+        if self.index_dir.exists() and not self.index_dir.is_dir():
+            raise IndexStoreError(f"The index folder {self.index_dir} is a file, not a folder. "
+                                  f"Point index_dir (RAG_INDEX_DIR) at a folder; it is created "
+                                  f"if missing.")
 
     def exists(self) -> bool:
         return self.current_version() is not None
 
     def load(self, expect: dict[str, Any] | None = None, mmap: bool = True) -> IndexData:
         """Load the current version. `expect` holds manifest fields that must match (the
-        embedding model and chunker settings); a mismatch is refused with a rebuild hint."""
-        version = self.current_version()
+        embedding model and chunker settings); a mismatch is refused with a rebuild hint.
+
+        A writer may switch `CURRENT` and remove an old version while this reads it: when a
+        version's files fail to read and `CURRENT` has moved on meanwhile, the new one is read
+        instead. Only a version that fails while still current is reported damaged."""
+        for _ in range(LOAD_ATTEMPTS - 1):
+            version = self.current_version()
+            try:
+                return self._load_version(version, expect, mmap)
+            except IndexStoreError:
+                if self.current_version() == version:
+                    raise
+                log.info("index version %s was replaced while loading; loading the new one",
+                         version)
+        return self._load_version(self.current_version(), expect, mmap)
+
+    def _load_version(self, version: str | None, expect: dict[str, Any] | None,
+                      mmap: bool) -> IndexData:
         if version is None:
             raise IndexStoreError(f"No index in {self.index_dir}. Build one with: "
                                   f"rag ingest seeds/")
@@ -103,8 +138,8 @@ class IndexStore:
         try:
             manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
         except (OSError, ValueError) as e:
-            raise IndexStoreError(f"The index in {self.index_dir} is damaged (manifest: {e}). "
-                                  f"{REBUILD_HINT}") from e
+            raise IndexStoreError(f"The index in {self.index_dir} is damaged (its manifest "
+                                  f"cannot be read: {_plain(e)}). {REBUILD_HINT}") from e
         if manifest.get("format") != FORMAT_VERSION:
             raise IndexStoreError(f"The index in {self.index_dir} has format "
                                   f"{manifest.get('format')}, this version reads "
@@ -124,8 +159,9 @@ class IndexStore:
             flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY if mmap else 0
             vectors = faiss.read_index(str(folder / "vectors.faiss"), flags)
         except Exception as e:
-            raise IndexStoreError(f"The index in {self.index_dir} is damaged ({e}). "
-                                  f"{REBUILD_HINT}") from e
+            log.warning("reading index version %s failed: %s", version, e)
+            raise IndexStoreError(f"The index in {self.index_dir} is damaged (a file of it "
+                                  f"cannot be read: {_plain(e)}). {REBUILD_HINT}") from e
         if vectors.ntotal != len(chunks) or len(embeddings) != len(chunks):
             raise IndexStoreError(f"The index in {self.index_dir} is inconsistent "
                                   f"({vectors.ntotal} vectors, {len(chunks)} chunks). "
@@ -142,13 +178,43 @@ class IndexStore:
     # ------------------------------------------------------------------ writing
 
     @contextmanager
-    def writer_lock(self) -> Iterator[None]:
-        """One writer at a time, across processes (the app and the CLI may both ingest)."""
+    def writer_lock(self, wait_seconds: float = 600.0,
+                    progress: Progress | None = None) -> Iterator[None]:
+        """One writer at a time, across processes (the app and the CLI may both ingest).
+
+        A writer that has to wait says who it waits for (through `progress` and the log) and
+        gives up after `wait_seconds`. The holder's pid, command and start time are written
+        into the lock file for that purpose."""
+        self._check_folder()
         self.index_dir.mkdir(parents=True, exist_ok=True)
-        with (self.index_dir / ".lock").open("w") as f:
-            fcntl.flock(f, fcntl.LOCK_EX)
+        with (self.index_dir / ".lock").open("a+") as f:
+            waited = _acquire(f, wait_seconds, progress)
             try:
+                f.seek(0)
+                f.truncate()
+                f.write(json.dumps({"pid": os.getpid(), "command": _command(),
+                                    "since": time.strftime("%H:%M:%S")}))
+                f.flush()
+                if waited:
+                    log.info("the index lock was free after %.0f s", waited)
+                self._remove_leftovers()
                 yield
+            finally:
+                f.seek(0)
+                f.truncate()
+                fcntl.flock(f, fcntl.LOCK_UN)
+
+    def clean_leftovers(self) -> None:
+        """Remove what killed writers left behind, if no writer is at work now (at start-up)."""
+        if not (self.index_dir / ".lock").is_file():
+            return
+        with (self.index_dir / ".lock").open("a+") as f:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return  # a writer is at work: its temporary folder is not a leftover
+            try:
+                self._remove_leftovers()
             finally:
                 fcntl.flock(f, fcntl.LOCK_UN)
 
@@ -156,6 +222,7 @@ class IndexStore:
               embeddings: np.ndarray, approximate_above: int) -> str:
         """Write a new version and make it current. Call under `writer_lock()`."""
         self.index_dir.mkdir(parents=True, exist_ok=True)
+        previous = self.current_version()
         version = time.strftime("v%Y%m%d-%H%M%S") + f"-{os.getpid()}-{time.monotonic_ns()}"
         tmp = self.index_dir / f".tmp-{version}"
         tmp.mkdir()
@@ -186,14 +253,73 @@ class IndexStore:
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        self._remove_old_versions(keep=version)
+        # The version just replaced stays: a reader that read CURRENT just before the switch
+        # may still be opening its files. Older ones go.
+        write_atomic(self.index_dir / "PREVIOUS", (previous or "").encode())
+        self._remove_leftovers()
         log.info("index version %s written: %d documents, %d chunks", version, len(documents),
                  len(chunks))
         return version
 
-    def _remove_old_versions(self, keep: str) -> None:
-        # Readers that loaded an old version keep working: Linux keeps unlinked mmaps alive.
+    def _remove_leftovers(self) -> None:
+        """Temporary folders of interrupted writes and versions that are neither current nor
+        the previous one. Call with the writer lock held."""
+        try:
+            current = self.current_version()
+        except IndexStoreError:
+            return  # a damaged pointer: keep every version, something may be recoverable
+        try:
+            previous = (self.index_dir / "PREVIOUS").read_bytes().decode("ascii").strip()
+        except (OSError, UnicodeDecodeError):
+            previous = ""
         for path in self.index_dir.iterdir():
-            if path.is_dir() and path.name != keep and (
-                    path.name.startswith("v") or path.name.startswith(".tmp-")):
+            if path.is_dir() and path.name not in (current, previous) and (
+                    VERSION_NAME.fullmatch(path.name) or path.name.startswith(".tmp-v")):
                 shutil.rmtree(path, ignore_errors=True)
+                log.info("removed %s (an old or unfinished index version)", path.name)
+
+
+def _acquire(lock_file: IO[str], wait_seconds: float, progress: Progress | None) -> float:
+    """Take the lock, waiting at most `wait_seconds`; the seconds waited."""
+    started = time.monotonic()
+    said = False
+    while True:
+        try:
+            fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return time.monotonic() - started
+        except BlockingIOError:
+            pass
+        waited = time.monotonic() - started
+        holder = _holder(lock_file)
+        if waited >= wait_seconds:
+            raise IndexStoreError(f"Another process is still writing the index ({holder}); "
+                                  f"gave up after {waited:.0f} s. Try again when it has "
+                                  f"finished, or raise lock_wait_seconds.")
+        if not said:
+            log.warning("waiting for another process writing the index: %s", holder)
+            said = True
+        if progress:
+            progress(f"waiting for another process writing the index ({holder})",
+                     int(waited), int(wait_seconds))
+        time.sleep(LOCK_POLL_SECONDS)
+
+
+def _holder(lock_file: IO[str]) -> str:
+    try:
+        lock_file.seek(0)
+        info = json.loads(lock_file.read() or "{}")
+        return (f"pid {int(info['pid'])}, {str(info['command'])[:80]}, "
+                f"since {str(info['since'])[:8]}")
+    except (ValueError, KeyError, TypeError, OSError):
+        return "a process that did not say who it is"
+
+
+def _command() -> str:
+    name = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "python"
+    return " ".join([name, *sys.argv[1:3]])
+
+
+def _plain(error: BaseException) -> str:
+    """An exception's message without FAISS's C++ trace ('Error in ... at /project/faiss/...')."""
+    text = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
+    return re.sub(r"^Error in .*? at \S+:\d+:\s*", "", text)[:200]

@@ -14,7 +14,7 @@ class Document:
     """One article after cleaning. A scraped page may yield several (host article + teasers)."""
 
     doc_id: str  # stable: "<file name>#<n>:<content hash prefix>"
-    source_file: str  # file name the article came from
+    source_file: str  # file name the article came from, as shown
     title: str
     text: str  # the cleaned text; chunk offsets point into it
     date: str = ""  # ISO date (YYYY-MM-DD) where the page gives one
@@ -22,6 +22,14 @@ class Document:
     language: str = "ar"
     content_hash: str = ""  # sha256 of the raw file bytes
     kind: str = "article"  # "article" or "teaser" (a "read also" item split off a page)
+    # Where it came from: the file's absolute path (an upload's is in the uploads folder).
+    # This, not the bare name, is the document's identity: dirA/x.txt and dirB/x.txt are two.
+    # Empty in indexes written before paths were kept; those are matched by name once.
+    source_path: str = ""
+
+    @property
+    def key(self) -> str:
+        return self.source_path or self.source_file
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -138,12 +146,14 @@ class FileOutcome:
     reason: str = ""
     documents: int = 0
     chunks: int = 0
+    key: str = ""  # the document's identity (see Document.source_path) when added or updated
 
 
 @dataclass
 class IngestReport:
     files: list[FileOutcome] = field(default_factory=list)
     seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)  # about the whole run, shown once
 
     def count(self, status: str) -> int:
         return sum(1 for f in self.files if f.status == status)

@@ -5,8 +5,10 @@ import shutil
 import signal
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from rag.config import Settings
@@ -31,6 +33,10 @@ def settings(tmp_path) -> Settings:
 
 def outcomes(report) -> dict[str, str]:
     return {Path(f.path).name: f.status for f in report.files}
+
+
+def names(data) -> set[str]:
+    return {d.source_file for d in data.documents.values()}
 
 
 def test_seeds_yield_one_document_per_article_and_teaser(seed_settings, embedder):
@@ -68,13 +74,103 @@ def test_incremental_changed_pruned_and_removed(corpus, settings, embedder):
     assert states["000_6e296b17c1da352f.txt"] == "removed"
     assert IndexStore(settings.index_dir).current_version() != version
     data = load_index(settings, embedder)
-    assert "000_6e296b17c1da352f.txt" not in data.by_file
+    assert "000_6e296b17c1da352f.txt" not in names(data)
     assert any("فلاديفوستوك" in c.text for c in data.chunks)
     assert data.vectors.ntotal == data.size  # vectors rebuilt to match the chunks
 
     removed = ingestor.remove(["003_f262f470ec2870cc.txt", "not-there.txt"])
     assert outcomes(removed) == {"003_f262f470ec2870cc.txt": "removed", "not-there.txt": "rejected"}
-    assert "003_f262f470ec2870cc.txt" not in load_index(settings, embedder).by_file
+    assert "003_f262f470ec2870cc.txt" not in names(load_index(settings, embedder))
+
+
+def two_folders(tmp_path: Path) -> tuple[Path, Path]:
+    """dirA/article.txt and dirB/article.txt: one name, two articles."""
+    a, b = tmp_path / "dirA", tmp_path / "dirB"
+    a.mkdir()
+    b.mkdir()
+    shutil.copy(SEEDS / "001_0f7e11fcbccc7f40.txt", a / "article.txt")
+    shutil.copy(SEEDS / "000_6e296b17c1da352f.txt", b / "article.txt")
+    shutil.copy(SEEDS / "003_f262f470ec2870cc.txt", b / "other.txt")
+    return a, b
+
+
+def test_one_name_in_two_folders_is_two_documents(tmp_path, settings, embedder):
+    """`rag ingest dirA/; rag ingest dirB/` said "updated" and dirA's article was gone."""
+    a, b = two_folders(tmp_path)
+    ingestor = Ingestor(settings, embedder)
+    assert outcomes(ingestor.ingest([a])) == {"article.txt": "added"}
+    assert outcomes(ingestor.ingest([b])) == {"article.txt": "added", "other.txt": "added"}
+    data = load_index(settings, embedder)
+    assert sorted(data.by_file) == sorted(str(p) for p in (a / "article.txt", b / "article.txt",
+                                                           b / "other.txt"))
+    # A bare name that two files share is refused, with the paths to choose from.
+    ambiguous = ingestor.remove(["article.txt"]).files[0]
+    assert ambiguous.status == "rejected" and "dirA" in ambiguous.reason
+    assert ingestor.remove([str(a / "article.txt")]).files[0].status == "removed"
+    assert sorted(load_index(settings, embedder).by_file) == [str(b / "article.txt"),
+                                                              str(b / "other.txt")]
+
+
+def test_prune_only_prunes_inside_the_folders_it_is_given(tmp_path, settings, embedder):
+    a, b = two_folders(tmp_path)
+    ingestor = Ingestor(settings, embedder)
+    ingestor.ingest([a, b])
+    (b / "other.txt").unlink()
+    report = ingestor.ingest([a], prune=True)  # dirB's files are not dirA's business
+    assert outcomes(report) == {"article.txt": "unchanged"}
+    assert len(load_index(settings, embedder).by_file) == 3
+    report = ingestor.ingest([b], prune=True)
+    assert outcomes(report) == {"article.txt": "unchanged", "other.txt": "removed"}
+    assert sorted(load_index(settings, embedder).by_file) == [str(a / "article.txt"),
+                                                              str(b / "article.txt")]
+
+
+def test_an_index_keyed_by_bare_names_is_matched_once_and_migrated(tmp_path, settings,
+                                                                     embedder):
+    a, _ = two_folders(tmp_path)
+    ingestor = Ingestor(settings, embedder)
+    ingestor.ingest([a])
+    store = IndexStore(settings.index_dir)
+    old = store.load(mmap=False)  # rewrite it as an index from before paths were kept
+    legacy = [replace(d, source_path="") for d in old.documents.values()]
+    with store.writer_lock():
+        store.write(old.manifest, legacy, old.chunks, np.asarray(old.embeddings), 1000)
+    assert list(load_index(settings, embedder).by_file) == ["article.txt"]
+    report = ingestor.ingest([a])
+    assert outcomes(report) == {"article.txt": "unchanged"}
+    assert report.notes and "now known by their path" in report.notes[0]
+    data = load_index(settings, embedder)
+    assert list(data.by_file) == [str(a / "article.txt")]
+    assert data.vectors.ntotal == data.size == old.size
+
+
+def test_links_leading_out_of_the_folder_never_reach_the_index(tmp_path, settings, embedder):
+    """`ln -s /etc/passwd d/passwd.txt; rag ingest d/; rag search "root bin bash"` returned the
+    password file's lines."""
+    secret = tmp_path / "private" / "notes.txt"
+    secret.parent.mkdir()
+    shutil.copy(SEEDS / "001_0f7e11fcbccc7f40.txt", secret)
+    folder = tmp_path / "d"
+    folder.mkdir()
+    shutil.copy(SEEDS / "003_f262f470ec2870cc.txt", folder / "article.txt")
+    (folder / "passwd.txt").symlink_to(secret)
+    os.mkfifo(folder / "pipe.txt")  # hung the ingest forever
+    report = Ingestor(settings, embedder).ingest([folder])
+    states = outcomes(report)
+    assert states == {"article.txt": "added", "passwd.txt": "rejected", "pipe.txt": "rejected"}
+    assert list(load_index(settings, embedder).by_file) == [str(folder / "article.txt")]
+
+
+def test_a_file_that_would_make_too_many_passages_needs_allow_large(tmp_path, settings,
+                                                                      embedder):
+    folder = tmp_path / "big"
+    folder.mkdir()
+    shutil.copy(SEEDS / "004_99c36a4a58da5804.txt", folder / "report.txt")
+    ingestor = Ingestor(replace(settings, max_chunks_per_file=5), embedder)
+    refused = ingestor.ingest([folder]).files[0]
+    assert refused.status == "rejected"
+    assert "over the limit of 5" in refused.reason and "--allow-large" in refused.reason
+    assert ingestor.ingest([folder], allow_large=True).files[0].status == "added"
 
 
 def test_bad_files_are_rejected_one_by_one_and_the_rest_ingest(tmp_path, settings, embedder):
@@ -96,7 +192,7 @@ def test_bad_files_are_rejected_one_by_one_and_the_rest_ingest(tmp_path, setting
     assert len(states) == 7
     reasons = " | ".join(f.reason for f in report.files)
     for words in ("same content", "empty", "binary", "UTF-8", ".docx", "too large",
-                  "disappeared"):
+                  "no such file or folder"):
         assert words in reasons, words
     assert len(load_index(settings, embedder).by_file) == 1
 

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.loader import ArticleLoader, RejectedFile, iter_files
+from rag.loader import ArticleLoader, RejectedFile, find_files
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 ARABIC = "قال جون كيربي إن الولايات المتحدة تشعر بالقلق.\n\nوأضاف أن روسيا تسعى لشراء ذخيرة."
@@ -141,7 +141,8 @@ def test_too_large_file_rejected_without_reading_it(tmp_path, monkeypatch):
 
     monkeypatch.setattr(Path, "open", no_reading)
     monkeypatch.setattr(Path, "read_bytes", no_reading)
-    assert _rejection(path) == "file too large (50.0 MB, limit 50 MB)"
+    assert _rejection(path) == ("file too large (52,428,801 bytes; the limit is 52,428,800 "
+                                "bytes (50 MB))")
 
 
 def test_size_limit_is_configurable(tmp_path):
@@ -151,7 +152,7 @@ def test_size_limit_is_configurable(tmp_path):
 
 
 def test_missing_file_reported_as_disappeared(tmp_path):
-    assert _rejection(tmp_path / "gone.txt") == "file disappeared"
+    assert _rejection(tmp_path / "gone.txt") == "file disappeared (it was removed while being read)"
 
 
 def test_file_deleted_between_stat_and_read(tmp_path, monkeypatch):
@@ -160,8 +161,8 @@ def test_file_deleted_between_stat_and_read(tmp_path, monkeypatch):
     def vanished(*args, **kwargs):
         raise FileNotFoundError(str(path))
 
-    monkeypatch.setattr(Path, "open", vanished)
-    assert _rejection(path) == "file disappeared"
+    monkeypatch.setattr("rag.loader.os.open", vanished)
+    assert _rejection(path) == "file disappeared (it was removed while being read)"
 
 
 def test_folder_is_not_a_file(tmp_path):
@@ -247,21 +248,75 @@ def test_damaged_pdf_rejected(tmp_path):
     )
 
 
-def test_iter_files_expands_folders_sorted_and_skips_hidden(tmp_path):
+def test_find_files_expands_folders_sorted_and_skips_hidden(tmp_path):
     (tmp_path / "b").mkdir()
     (tmp_path / ".git").mkdir()
     for name in ["z.txt", "a.md", ".hidden.txt", "b/c.txt", "b/a.pdf", ".git/config"]:
         (tmp_path / name).write_text("x")
     single = tmp_path / "b" / "c.txt"
     missing = tmp_path / "missing.txt"
-    assert iter_files([tmp_path, single, missing]) == [
+    found = find_files([tmp_path, single, missing])
+    assert found.files == [
         tmp_path / "a.md",
         tmp_path / "z.txt",
         tmp_path / "b" / "a.pdf",
         tmp_path / "b" / "c.txt",
-        missing,
     ]
+    assert found.skipped == [(missing, "no such file or folder")]
 
 
-def test_iter_files_over_seeds():
-    assert [p.name for p in iter_files([SEEDS])] == sorted(p.name for p in SEEDS.glob("*.txt"))
+def test_links_out_of_the_folder_are_not_followed(tmp_path):
+    """`ln -s /etc/passwd news/passwd.txt` must not put the password file in the index."""
+    outside = tmp_path / "outside"
+    news = tmp_path / "news"
+    (outside / "dir").mkdir(parents=True)
+    news.mkdir()
+    (outside / "secret.txt").write_text("root:x:0:0")
+    (news / "inside.txt").write_text("article")
+    (news / "leak.txt").symlink_to(outside / "secret.txt")
+    (news / "alias.txt").symlink_to(news / "inside.txt")  # stays inside: read
+    (news / "dirlink").symlink_to(outside / "dir")
+    (news / "dangling.txt").symlink_to(news / "gone.txt")
+    found = find_files([news])
+    assert found.files == [news / "alias.txt", news / "inside.txt"]
+    reasons = dict(found.skipped)
+    assert "outside" in reasons[news / "leak.txt"] and "follow_symlinks" in reasons[news / "leak.txt"]
+    assert "folder" in reasons[news / "dirlink"]
+    assert "does not exist" in reasons[news / "dangling.txt"]
+    assert news / "leak.txt" in find_files([news], follow_symlinks=True).files
+
+
+def test_pipes_sockets_and_devices_are_passed_over_not_read(tmp_path):
+    """A named pipe called pipe.txt hung `rag ingest` forever."""
+    import os
+    import socket
+
+    os.mkfifo(tmp_path / "pipe.txt")
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(tmp_path / "sock.txt"))
+    try:
+        found = find_files([tmp_path, Path("/dev/null")])
+    finally:
+        sock.close()
+    assert found.files == []
+    reasons = dict(found.skipped)
+    assert reasons[tmp_path / "pipe.txt"] == "a named pipe, not a regular file"
+    assert reasons[tmp_path / "sock.txt"] == "a socket, not a regular file"
+    assert reasons[Path("/dev/null")] == "a device, not a regular file"
+    # The loader refuses a pipe too (without waiting for a writer) if one reaches it.
+    with pytest.raises(RejectedFile, match="named pipe"):
+        ArticleLoader().load(tmp_path / "pipe.txt")
+
+
+def test_size_limit_message_never_shows_two_equal_numbers(tmp_path):
+    """It said "50.0 MB, limit 50 MB" for a file one byte over."""
+    path = _write(tmp_path, "a.txt", b"x" * (2**20 + 1))
+    assert _rejection(path, max_bytes=2**20) == (
+        "file too large (1,048,577 bytes; the limit is 1,048,576 bytes (1 MB))")
+    path = _write(tmp_path, "b.txt", b"x" * (3 * 2**19))
+    assert _rejection(path, max_bytes=2**20) == "file too large (1.5 MB; the limit is 1 MB)"
+
+
+def test_find_files_over_seeds():
+    found = find_files([SEEDS])
+    assert [p.name for p in found.files] == sorted(p.name for p in SEEDS.glob("*.txt"))
