@@ -202,10 +202,9 @@ def test_a_waiting_writer_says_who_it_waits_for_and_gives_up(tmp_path):
         assert holder.stdout.readline().strip() == "locked"
         seen = []
         started = time.monotonic()
-        with pytest.raises(IndexStoreError) as caught:
-            with IndexStore(tmp_path).writer_lock(
-                    wait_seconds=1.0, progress=lambda stage, done, total: seen.append(stage)):
-                pass
+        with pytest.raises(IndexStoreError) as caught, IndexStore(tmp_path).writer_lock(
+                wait_seconds=1.0, progress=lambda stage, done, total: seen.append(stage)):
+            pass
         assert time.monotonic() - started >= 1.0
         assert f"pid {holder.pid}" in str(caught.value) and "gave up" in str(caught.value)
         assert seen and f"pid {holder.pid}" in seen[0] and "waiting" in seen[0]
