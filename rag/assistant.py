@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 from .chat_model import ChatModel
@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 UNSUPPORTED_LANGUAGE = ("I can answer questions in Arabic and English only.\n"
                         "أستطيع الإجابة عن الأسئلة بالعربية والإنجليزية فقط.")
+MAX_K = 50  # passages a search may return
 _STOP_NOTES = {"timeout": " …(stopped: the answer took too long)", "cancelled": " …(stopped)"}
 
 
@@ -79,8 +80,11 @@ class Assistant:
     def retriever(self) -> HybridRetriever:
         """The retriever over the current index version, reloaded when an ingest switched it."""
         embedder = self.embedder
-        version = IndexStore(self.settings.index_dir).current_version()
+        store = IndexStore(self.settings.index_dir)
+        version = store.current_version()
         with self._load_lock:
+            if self._index is None:
+                store.clean_leftovers()  # of writes killed before this process started
             if self._retriever is None or self._index is None or self._index.version != version:
                 self._index = load_index(self.settings, embedder)
                 self._retriever = HybridRetriever.from_settings(self._index, embedder,
@@ -122,12 +126,14 @@ class Assistant:
 
     def search(self, query: str, k: int | None = None) -> list[Passage]:
         check_question(query, self.settings.max_question_chars)
-        return self.retriever().search(query, k or self.settings.top_k)
+        return self.retriever().search(query, self.settings.top_k if k is None else check_k(k))
 
     def ingest(self, paths: Sequence[str | Path], prune: bool = False, rebuild: bool = False,
-               progress=None) -> IngestReport:
-        return Ingestor(self.settings, self.embedder).ingest(paths, prune=prune,
-                                                             rebuild=rebuild, progress=progress)
+               progress=None, allow_large: bool = False,
+               keys: Mapping[Path, str] | None = None) -> IngestReport:
+        return Ingestor(self.settings, self.embedder).ingest(
+            paths, prune=prune, rebuild=rebuild, progress=progress, allow_large=allow_large,
+            keys=keys)
 
     def remove(self, names: Sequence[str]) -> IngestReport:
         return Ingestor(self.settings, self.embedder).remove(names)
@@ -279,3 +285,20 @@ def check_question(question: str, limit: int) -> None:
     if len(question) > limit:
         raise QueryError(f"The question is too long ({len(question):,} characters; the limit "
                          f"is {limit:,}). Ask about one thing at a time.")
+    if any("\ud800" <= c <= "\udfff" for c in question):
+        raise QueryError("The question contains a broken character (half of a UTF-16 pair) "
+                         "that is not text. Type or paste the question again.")
+
+
+def check_k(k: object) -> int:
+    """How many passages a search returns: a whole number from 1 to MAX_K ("5" and 5.0 too)."""
+    if isinstance(k, float) and k.is_integer():
+        k = int(k)
+    try:
+        value = 0 if isinstance(k, bool) else int(str(k).strip())
+    except ValueError:
+        value = 0
+    if not 1 <= value <= MAX_K:
+        raise QueryError(f"k (how many passages) must be a whole number from 1 to {MAX_K}, "
+                         f"got {str(k)[:20]!r}.")
+    return value

@@ -131,23 +131,32 @@ def _print_statuses(statuses: list[models.ModelStatus]) -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--prune", is_flag=True, help="Remove indexed files that are no longer there.")
 @click.option("--rebuild", is_flag=True, help="Start a new index (after changing models).")
+@click.option("--allow-large", is_flag=True,
+              help="Ingest files over max_chunks_per_file passages too.")
 @click.pass_obj
 @friendly_errors
-def ingest(settings: Settings, paths: tuple[str, ...], prune: bool, rebuild: bool) -> None:
-    """Add articles (files or folders: .txt .md .html .pdf) to the index."""
+def ingest(settings: Settings, paths: tuple[str, ...], prune: bool, rebuild: bool,
+           allow_large: bool) -> None:
+    """Add articles (files or folders: .txt .md .html .pdf) to the index.
+
+    A file is known by its path: the same name in two folders is two documents. --prune
+    removes the indexed files that were in the given folders and are gone."""
     from .assistant import Assistant
+    from .ingest import shown_key
 
     progress = TqdmProgress(unit="item")
     try:
         report = Assistant(settings).ingest(list(paths), prune=prune, rebuild=rebuild,
-                                            progress=progress)
+                                            progress=progress, allow_large=allow_large)
     finally:
         progress.close()
     for f in report.files:
         if f.status != "unchanged":
             detail = f" ({f.reason})" if f.reason else f" ({f.documents} documents, " \
                 f"{f.chunks} chunks)" if f.status in ("added", "updated") else ""
-            click.echo(shown(f"{f.status:<9} {f.path}{detail}", one_line=True))
+            click.echo(shown(f"{f.status:<9} {shown_key(f.path)}{detail}", one_line=True))
+    for note in report.notes:
+        click.echo(note)
     click.echo(report.summary())
     if report.files and all(f.status == "rejected" for f in report.files):
         sys.exit(1)
@@ -158,7 +167,7 @@ def ingest(settings: Settings, paths: tuple[str, ...], prune: bool, rebuild: boo
 @click.pass_obj
 @friendly_errors
 def remove(settings: Settings, names: tuple[str, ...]) -> None:
-    """Remove documents from the index by file name or document id."""
+    """Remove documents from the index by path, file name or document id."""
     from .assistant import Assistant
 
     report = Assistant(settings).remove(list(names))

@@ -16,6 +16,7 @@ Turn = tuple[str, str]  # (question, answer)
 # Words that point back into the conversation. A question without them (and not opening with
 # "and ...") stands alone and is searched as it is: rewriting it only risks the model turning
 # "how many" into "when", or the previous question's subject replacing a new one.
+HISTORY_CHARS = 300  # of each earlier question and answer shown to the rewriter
 _EN_POINTERS = {"he", "she", "it", "they", "him", "her", "them", "his", "hers", "its", "their",
                 "theirs", "this", "that", "these", "those", "there", "then", "former",
                 "latter", "same", "also", "else", "other"}
@@ -55,7 +56,10 @@ class FollowUpRewriter:
     def rewrite(self, question: str, history: Sequence[Turn], language: str) -> str:
         recent = list(history)[-2:]
         # Markers copied from earlier answers would end up in the search query.
-        convo = "\n".join(f"Q: {q}\nA: {MARKER.sub('', a)[:300]}" for q, a in recent)
+        # Cut both sides: a pasted 20,000-character "question" in the history overflowed the
+        # model's context window ("Requested tokens (25274) exceed context window").
+        convo = "\n".join(f"Q: {q[:HISTORY_CHARS]}\nA: {MARKER.sub('', a)[:HISTORY_CHARS]}"
+                          for q, a in recent)
         messages = [{"role": "system",
                      "content": load_prompt(self.prompts_dir, "condense", language)},
                     {"role": "user", "content": f"{convo}\nQ: {question}"}]
@@ -66,5 +70,5 @@ class FollowUpRewriter:
         # switches language: then the previous question supplies the missing subject.
         if (not candidate or detect_language(candidate) != language or len(candidate) > 300
                 or not candidate.endswith(("?", "؟"))):
-            return f"{recent[-1][0]} {question}"
+            return f"{recent[-1][0][:HISTORY_CHARS]} {question}"
         return candidate

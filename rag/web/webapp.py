@@ -250,7 +250,7 @@ class WebApp:
     def api_search(self, query: str, k: int = 5) -> list[dict]:
         """The top-k passages for a query (no language model involved)."""
         try:
-            passages = self.service.assistant.search(query or "", max(1, min(int(k), 50)))
+            passages = self.service.assistant.search(query or "", k)
         except Exception as e:  # noqa: BLE001
             raise _api_error(e) from None
         return [p.to_dict() for p in passages]

@@ -55,6 +55,36 @@ def test_too_long_question_gets_a_clear_message_everywhere(seed_settings, embedd
     assert "too long" in web.ui_search(too_long, 3, "en")
 
 
+def test_bad_k_and_broken_characters_get_messages_not_something_went_wrong(seed_settings,
+                                                                            embedder):
+    """A bad k or a lone surrogate gave only "something went wrong" through the API."""
+    settings = Settings.load(index_dir=seed_settings.index_dir, llm=SMALL_LLM)
+    assistant = Assistant(settings, embedder=embedder)
+    service = Service(settings, assistant=assistant)
+    service.embedder_ready.set()
+    web = WebApp(service)
+    for k in ("abc", 0, -3, 10_000, 2.5, True):
+        with pytest.raises(Exception) as excinfo:
+            web.api_search("بيسكوف", k)
+        assert "k (how many passages) must be a whole number from 1 to" in str(excinfo.value)
+    assert len(web.api_search("بيسكوف", "2")) == 2 and len(web.api_search("بيسكوف", 3.0)) == 3
+    for call in (lambda: web.api_search("Peskov \ud800"), lambda: web.api_ask("Who \udfff?")):
+        with pytest.raises(Exception) as excinfo:
+            call()
+        assert "broken character" in str(excinfo.value)
+
+
+@pytest.mark.timeout(300)
+def test_a_history_longer_than_the_context_window_is_cut_not_an_error(seed_settings, embedder,
+                                                                       small_llm):
+    """A 20,000-character question in the history: "Requested tokens (25274) exceed context
+    window", shown as "something went wrong"."""
+    assistant = assistant_with(seed_settings, embedder, small_llm, max_answer_tokens=8)
+    history = [("ما " + "كلمة " * 5000 + "؟", "جواب " * 5000)]
+    answer = assistant.ask("ومتى وصل؟", history)
+    assert isinstance(answer, Answer) and answer.status
+
+
 @pytest.mark.timeout(300)
 def test_answer_tokens_are_capped(seed_settings, embedder, small_llm):
     # The model itself: a request for a long text stops at max_tokens.
