@@ -64,8 +64,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Error: {e}", file=sys.stderr)
         return 2
     if not is_loopback(args.host) and not auth:
-        print("Warning: listening on a non-loopback address without --auth: anyone who can "
-              "reach this machine can use the app.", file=sys.stderr)
+        print(f"Refusing to listen on {args.host} without --auth: anyone who can reach this "
+              f"machine could read every indexed article and add or remove documents. Add "
+              f"--auth user:password (or set RAG_AUTH).", file=sys.stderr)
+        return 2
     serve(settings, args.host, args.port, auth)
     return 0
 

@@ -61,22 +61,23 @@ def test_public_address_without_allow_remote_is_refused(how):
 
 
 @pytest.mark.timeout(300)
-def test_allow_remote_warns_without_auth_and_passes_auth_to_the_server(monkeypatch, capsys,
-                                                                       tmp_path):
+def test_allow_remote_refuses_without_auth_and_passes_auth_to_the_server(monkeypatch, capsys,
+                                                                         tmp_path):
     launched: list[dict] = []
     monkeypatch.setattr(gradio.Blocks, "launch", lambda self, **kw: launched.append(kw))
     monkeypatch.setattr(Service, "start", lambda self: None)  # no model loading
     monkeypatch.setenv("RAG_INDEX_DIR", str(tmp_path / "index"))
     monkeypatch.delenv("RAG_AUTH", raising=False)
 
-    assert app.main(["--host", "0.0.0.0", "--allow-remote", "--port", "1"]) == 0
-    assert "without --auth: anyone who can reach this machine" in capsys.readouterr().err
-    assert launched[-1]["server_name"] == "0.0.0.0" and launched[-1]["auth"] is None
+    # It only warned, and then served every article and the upload form to the network.
+    assert app.main(["--host", "0.0.0.0", "--allow-remote", "--port", "1"]) == 2
+    assert "Refusing to listen on 0.0.0.0 without --auth" in capsys.readouterr().err
+    assert launched == []
 
     assert app.main(["--host", "0.0.0.0", "--allow-remote", "--port", "1",
                      "--auth", f"{USER}:{PASSWORD}"]) == 0
-    assert "Warning" not in capsys.readouterr().err
-    assert launched[-1]["auth"] == [(USER, PASSWORD)] and launched[-1]["share"] is False
+    assert "Refusing" not in capsys.readouterr().err
+    assert launched[-1]["server_name"] == "0.0.0.0" and launched[-1]["auth"] == [(USER, PASSWORD)] and launched[-1]["share"] is False
 
     assert app.main(["--host", "127.0.0.1", "--auth", "no-colon"]) == 2  # a clear refusal
     assert "--auth must be user:password" in capsys.readouterr().err
