@@ -147,6 +147,7 @@ class FileOutcome:
     documents: int = 0
     chunks: int = 0
     key: str = ""  # the document's identity (see Document.source_path) when added or updated
+    renamed_from: str = ""  # an upload kept under a new name beside one of the same name
 
 
 @dataclass

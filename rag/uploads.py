@@ -25,6 +25,7 @@ from pathlib import Path
 
 from .assistant import Assistant
 from .config import Settings
+from .files import sha256_of
 from .types import IngestReport, Progress
 
 UPLOAD_TYPES = (".txt", ".md", ".html", ".htm", ".pdf")
@@ -90,31 +91,55 @@ class UploadFolder:
     def add(self, files: Mapping[str, Path], assistant: Assistant,
             progress: Progress | None = None) -> IngestReport:
         """Copy `files` ({cleaned name: path}, from `check`) to a staging folder, ingest them,
-        and keep the ones the index took; the staging folder is removed in any case."""
+        and keep the ones the index took; the staging folder is removed in any case.
+
+        An upload is known by its place in this folder, so it never replaces a document
+        ingested from elsewhere. One named like an earlier upload with other content is kept
+        beside it as "name (2).txt" rather than replacing it without a word."""
         staging = self.folder / f".incoming-{uuid.uuid4().hex[:12]}"
         try:
             with self.lock:
                 if progress:
                     progress("copying", 0, len(files))
                 staging.mkdir(parents=True, exist_ok=True)
+                names = self._kept_names(files)
                 for name, path in files.items():
-                    shutil.copyfile(path, staging / name)
-                report = assistant.ingest([staging / name for name in files], progress=progress)
+                    shutil.copyfile(path, staging / names[name])
+                staged = [staging / names[name] for name in files]
+                report = assistant.ingest(
+                    staged, progress=progress, keys={p: str(self.folder / p.name) for p in staged})
+                renamed = {new: old for old, new in names.items() if new != old}
                 for outcome in report.files:
+                    name = Path(outcome.path).name
+                    outcome.renamed_from = renamed.get(name, "")
                     if outcome.status in KEPT:
-                        name = Path(outcome.path).name
                         os.replace(staging / name, self.folder / name)
                 return report
         finally:
             shutil.rmtree(staging, ignore_errors=True)
+
+    def _kept_names(self, files: Mapping[str, Path]) -> dict[str, str]:
+        """{cleaned name: name to keep it under}: the same, unless the folder holds another
+        file of that name with other content."""
+        names: dict[str, str] = {}
+        for name, path in files.items():
+            kept, n = name, 1
+            stem, suffix = os.path.splitext(name)
+            while kept in names.values() or (self.folder / kept).exists() and \
+                    sha256_of(self.folder / kept) != sha256_of(path):
+                n += 1
+                kept = f"{stem} ({n}){suffix}"
+            names[name] = kept
+        return names
 
     def remove(self, names: list[str], assistant: Assistant) -> IngestReport:
         """Remove files from the index, and their kept copies from the folder."""
         with self.lock:
             report = assistant.remove(names)
             for outcome in report.files:
-                if outcome.status == "removed":
-                    copy = self.folder / safe_filename(outcome.path)
+                if outcome.status == "removed":  # by key (a path), or a bare name (old index)
+                    copy = Path(outcome.path)
+                    copy = copy if copy.is_absolute() else self.folder / safe_filename(copy.name)
                     if copy.parent == self.folder and copy.is_file():
                         copy.unlink()
         return report

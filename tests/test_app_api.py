@@ -178,7 +178,7 @@ class FakeAssistant:
         yield Answer(question, "Kirby is <b>a spokesman</b> [1].", "en", [citation],
                      timings={"retrieval": 0.1, "first_token": 0.5, "total": 1.0})
 
-    def ingest(self, paths, progress=None):
+    def ingest(self, paths, progress=None, keys=None):
         self.ingested.append([Path(p) for p in paths])
         if progress:
             progress("embedding chunks", 1, 1)
@@ -265,9 +265,15 @@ def test_remove_deletes_the_kept_copy_and_nothing_outside_the_folder(tmp_path):
     uploads.mkdir()
     (uploads / "old.txt").write_text("x", encoding="utf-8")
     (tmp_path / "outside.txt").write_text("x", encoding="utf-8")
+    (uploads / "new.txt").write_text("x", encoding="utf-8")
     report, *_ = web.remove(["old.txt", "../outside.txt"], "en", new_session())
-    assert "Removed: old.txt, ../outside.txt" in report
+    assert "Removed: old.txt, outside.txt" in report
     assert not (uploads / "old.txt").exists() and (tmp_path / "outside.txt").exists()
+    # Documents are removed by key (their path): an upload's copy goes, a file that was
+    # ingested from elsewhere stays where it is.
+    web.remove([str(uploads.resolve() / "new.txt"), str(tmp_path / "outside.txt")], "en",
+               new_session())
+    assert not (uploads / "new.txt").exists() and (tmp_path / "outside.txt").exists()
 
 
 # ====================================================================== the real app
@@ -306,7 +312,8 @@ def _seed_index(index_dir: Path, env: dict[str, str]) -> None:
         version = (built / "CURRENT").read_text().strip()
         manifest = json.loads((built / version / "manifest.json").read_text(encoding="utf-8"))
         seeds = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in SEEDS.iterdir()}
-        if manifest.get("sources") == seeds and \
+        sources = {Path(key).name: digest for key, digest in manifest.get("sources", {}).items()}
+        if sources == seeds and \
                 manifest.get("embedding_model") == "multilingual-e5-small":
             shutil.copytree(built, index_dir, ignore=shutil.ignore_patterns(".tmp-*"))
             return

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 
 import gradio as gr
 
 from ..config import Settings
 from .layout import ASSETS, build, page_css, page_head, theme
+from .received import own_folder
 from .service import Service
 from .webapp import WebApp
 
@@ -46,6 +48,11 @@ def hard_upload_limit_mb(settings: Settings) -> int:
 def serve(settings: Settings, host: str, port: int,
           auth: list[tuple[str, str]] | None) -> None:
     """Start loading the models, and serve the page until stopped (the page comes up at once)."""
+    # Before Gradio reads it: uploads land in a folder of ours, emptied after each upload.
+    # It is an allowed path so that Gradio takes a file named ".notes.txt" from it (its
+    # dotfile rule refused the whole batch when the folder was under the working directory).
+    received = own_folder()
+    os.environ["GRADIO_TEMP_DIR"] = str(received)
     service = Service(settings)
     service.start()
     demo = build(WebApp(service))
@@ -54,5 +61,6 @@ def serve(settings: Settings, host: str, port: int,
     demo.launch(server_name=host, server_port=port, auth=auth, share=False,
                 theme=theme(), css=page_css(), head=page_head(), footer_links=["api"],
                 ssr_mode=False, max_file_size=f"{hard_upload_limit_mb(settings)}mb",
+                allowed_paths=[str(received)],
                 enable_monitoring=False, run_history=False, pwa=False, mcp_server=False,
                 show_error=False, favicon_path=None, quiet=False)

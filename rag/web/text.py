@@ -85,6 +85,8 @@ TEXT: dict[str, dict[str, str]] = {
         "ingest_added": "added; passages: {chunks}",
         "ingest_updated": "updated; passages: {chunks}",
         "ingest_unchanged": "already indexed, unchanged",
+        "upload_renamed": " (another upload named {name} is indexed with other content: both "
+                          "are kept)",
         "ingest_rejected": "not added: {reason}",
         "ingest_done": "Done in {seconds:.1f} s.",
         "upload_too_big": "not added: the file is {size:.1f} MB, the limit is {mb} MB per file",
@@ -180,6 +182,7 @@ TEXT: dict[str, dict[str, str]] = {
         "ingest_added": "أضيف؛ المقاطع: {chunks}",
         "ingest_updated": "حُدّث؛ المقاطع: {chunks}",
         "ingest_unchanged": "مفهرس من قبل، دون تغيير",
+        "upload_renamed": " (ملف مرفوع آخر باسم {name} مفهرس بمحتوى مختلف: احتُفظ بالاثنين)",
         "ingest_rejected": "لم يُضف: {reason}",
         "ingest_done": "اكتمل في {seconds:.1f} ث.",
         "upload_too_big": "لم يُضف: حجم الملف {size:.1f} ميغابايت، والحد {mb} ميغابايت لكل ملف",

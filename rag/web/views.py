@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..language import detect_language, is_rtl
+from ..untrusted import shown
 from ..uploads import UPLOAD_TYPES
 from .render import (
     BLANK_LINES,
@@ -244,7 +245,7 @@ class Views:
             return f'{title}<p class="sources-empty">{esc(t(lang, "docs_empty"))}</p>', []
         per_doc = Counter(c.doc_id for c in index.chunks)
         docs = sorted(index.documents.values(), key=lambda d: (d.source_file, d.doc_id))
-        files = {d.source_file for d in docs}
+        files = {d.key for d in docs}
         head = "".join(f"<th>{esc(t(lang, k))}</th>" for k in
                        ("col_title", "col_date", "col_source", "col_kind", "col_file",
                         "col_chunks"))
@@ -260,8 +261,9 @@ class Views:
         table = (f'{title}<p class="muted">{esc(count)}</p><div class="docs-wrap">'
                  f'<table class="docs"><thead><tr>{head}</tr></thead>'
                  f'<tbody>{"".join(rows)}</tbody></table></div>')
+        # Removal is by document key (its path): two folders may each hold an "article.txt".
         titles: dict[str, str] = {}
         for d in docs:
-            titles.setdefault(d.source_file, d.title)
-        choices = [(f"{name} — {titles[name][:60]}", name) for name in sorted(files)]
+            titles.setdefault(d.key, f"{d.source_file} — {d.title[:60]}")
+        choices = [(shown(label, one_line=True), key) for key, label in sorted(titles.items())]
         return table, choices

@@ -20,6 +20,7 @@ from ..errors import ModelError, QueryError, RagError
 from ..language import detect_language
 from ..types import Answer, FileOutcome
 from ..uploads import KEPT, UPLOAD_TYPES, Rejection
+from .received import discard
 from .service import Service
 from .text import lang_of, t
 from .views import ReportLine, Views
@@ -189,6 +190,8 @@ class WebApp:
                 lines.append(("", "", t(lang, "ingest_done", seconds=report.seconds)))
         except Exception as e:  # noqa: BLE001
             lines.append(("bad", "", friendly(lang, e)))
+        finally:
+            discard(paths)  # Gradio's copies: the uploads folder keeps what the index took
         return (self.views.report(lines, "upload-report"), *self.refresh_documents(lang), None,
                 self.views.status(lang, session.get("timings")))
 
@@ -205,7 +208,9 @@ class WebApp:
     def _outcome_line(lang: str, outcome: FileOutcome) -> ReportLine:
         name = Path(outcome.path).name
         if outcome.status in KEPT:
-            return "ok", name, t(lang, f"ingest_{outcome.status}", chunks=outcome.chunks)
+            renamed = t(lang, "upload_renamed", name=outcome.renamed_from) \
+                if outcome.renamed_from else ""
+            return "ok", name, t(lang, f"ingest_{outcome.status}", chunks=outcome.chunks) + renamed
         return "bad", name, t(lang, "ingest_rejected", reason=outcome.reason or outcome.status)
 
     def remove(self, names: list[str] | None, lang: str, session: dict[str, Any]):
@@ -217,7 +222,7 @@ class WebApp:
                     gr.skip())
         try:
             report = self.service.uploads.remove(names, self.service.assistant)
-            removed = [f.path for f in report.files if f.status == "removed"]
+            removed = [Path(f.path).name for f in report.files if f.status == "removed"]
             message = t(lang, "removed", names=", ".join(removed)) if removed else \
                 "; ".join(f"{f.path}: {f.reason}" for f in report.files)
             report_html = self.views.report([("ok", "", message)])
