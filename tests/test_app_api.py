@@ -328,19 +328,28 @@ def app_server() -> Server:
     global _server
     if _server is not None and _server.process.poll() is None:
         return _server
+    _server = start_app()
+    return _server
+
+
+def start_app(cwd: Path = ROOT) -> Server:
+    """`app.py` over a temporary index of the seeds (small LLM, 1 MB upload limit), run from
+    `cwd`, stopped at the end of the test session."""
     if reason := models_missing():
         pytest.skip(reason)
     workdir = Path(tempfile.mkdtemp(prefix="rag-app-test-"))
     env = {**os.environ, "RAG_INDEX_DIR": str(workdir / "index"), "RAG_LLM": SMALL_LLM,
            "RAG_MAX_UPLOAD_MB": str(UPLOAD_LIMIT_MB), "HF_HUB_OFFLINE": "1",
-           "TRANSFORMERS_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
+           "TRANSFORMERS_OFFLINE": "1", "PYTHONUNBUFFERED": "1",
+           "PYTHONPATH": str(ROOT)}
     env.pop("GRADIO_SERVER_NAME", None)
     env.pop("RAG_AUTH", None)
+    env.pop("GRADIO_TEMP_DIR", None)
     _seed_index(workdir / "index", env)
     port = _free_port()
     log = workdir / "app.log"
     process = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--port", str(port)],
-                               cwd=ROOT, env=env, stdout=log.open("wb"),
+                               cwd=cwd, env=env, stdout=log.open("wb"),
                                stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180
@@ -357,9 +366,9 @@ def app_server() -> Server:
             process.kill()
             pytest.fail(f"app.py did not come up in time:\n{log.read_text()[-3000:]}")
         time.sleep(0.5)
-    _server = Server(url, process, workdir, log)
-    atexit.register(_stop, _server)
-    return _server
+    server = Server(url, process, workdir, log)
+    atexit.register(_stop, server)
+    return server
 
 
 def _stop(server: Server) -> None:

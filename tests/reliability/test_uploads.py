@@ -14,6 +14,7 @@ import html
 import io
 import os
 import re
+import signal
 import time
 import zipfile
 import zlib
@@ -181,6 +182,39 @@ def test_bad_files_get_a_clear_reason_and_the_good_one_is_indexed(web, tmp_path)
     assert "غير مدعومة" in lines["archive.zip"]
 
 
+def test_an_upload_never_silently_replaces_a_document(web, tmp_path):
+    """An upload named like a CLI-ingested file replaced it without a word, and so did a
+    second upload of the same name."""
+    cli_folder = tmp_path / "articles"
+    cli_folder.mkdir()
+    (cli_folder / "article.txt").write_text(LATIN1, encoding="utf-8")
+    web.service.assistant.ingest([cli_folder])
+    incoming = tmp_path / "incoming"
+    (incoming / "second").mkdir(parents=True)
+    (incoming / "article.txt").write_text(ARTICLE, encoding="utf-8")
+    (incoming / "second" / "article.txt").write_text(ARABIC, encoding="utf-8")
+
+    assert upload(web, [incoming / "article.txt"])["article.txt"].startswith("added")
+    lines = upload(web, [incoming / "second" / "article.txt"])
+    assert lines["article (2).txt"].startswith("added"), lines
+    assert "another upload named article.txt is indexed with other content" in \
+        lines["article (2).txt"]
+    # The same content again is recognised, not stored a third time.
+    assert upload(web, [incoming / "article.txt"])["article.txt"].startswith("already indexed")
+    assert upload(web, [incoming / "second" / "article.txt"])["article (2).txt"].startswith(
+        "already indexed")
+    (incoming / "article.txt").write_text(ARTICLE.replace("Monday", "Friday"), encoding="utf-8")
+    lines = upload(web, [incoming / "article.txt"], "ar")
+    assert "احتُفظ بالاثنين" in lines["article (3).txt"], lines
+    index = web.service.index()
+    assert len(index.by_file) == 4, index.by_file
+    assert {d.source_file for d in index.documents.values()} == {
+        "article.txt", "article (2).txt", "article (3).txt"}
+    assert any(d.text.startswith("Le café") for d in index.documents.values())  # the CLI's
+    assert sorted(p.name for p in web.service.uploads.folder.iterdir()) == [
+        "article (2).txt", "article (3).txt", "article.txt"]
+
+
 def test_hostile_file_names_stay_inside_the_uploads_folder(web, tmp_path):
     incoming = tmp_path / "incoming"
     (incoming / "a" / "b").mkdir(parents=True)
@@ -254,3 +288,49 @@ def test_http_upload_endpoint_keeps_hostile_names_in_its_folder():
         assert re.fullmatch(r"[\w .()-]+", clean) and not clean.startswith("."), clean
     assert not Path("/etc/passwd.txt").exists() and not (ROOT / "etc").exists()
     assert os.path.exists(server.workdir)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_in_a_browser_a_dot_name_uploads_and_gradio_keeps_no_copy(browser, tmp_path):
+    """A file named ".notes.txt" failed the whole batch with bare "Error" badges (Gradio
+    refuses to take a dot-named file from its temporary folder when that folder lies under the
+    working directory, here /tmp), and Gradio's copies of uploads stayed after shutdown and
+    could still be downloaded after the document was removed."""
+    import tempfile
+
+    from test_app_api import start_app
+
+    base = Path(tempfile.gettempdir())
+    stale = base / "rag-gradio-4194303-test"  # a pid above the kernel's pid_max: dead
+    (stale / "abc").mkdir(parents=True, exist_ok=True)
+    (stale / "abc" / "old.txt").write_text("left by a killed app")
+    server = start_app(cwd=base)
+    assert not stale.exists()  # removed at start
+    (tmp_path / ".notes.txt").write_text(ARTICLE, encoding="utf-8")
+    (tmp_path / "museum.txt").write_text(ARABIC, encoding="utf-8")
+    page = browser.new_page()
+    try:
+        page.set_default_timeout(180_000)
+        page.goto(server.url)
+        page.wait_for_selector("#chatlog .chat")
+        page.click("#tab-documents-button")
+        page.locator("#upload input[type=file]").set_input_files(
+            [str(tmp_path / ".notes.txt"), str(tmp_path / "museum.txt")])
+        page.wait_for_function("document.querySelector('#upload-report') && "
+                               "document.querySelector('#upload-report').innerText"
+                               ".includes('museum.txt')")
+        report = page.locator("#upload-report").inner_text()
+        assert "notes.txt: added" in report and "museum.txt: added" in report, report
+        assert "Error" not in page.locator("body").inner_text()
+    finally:
+        page.close()
+    (received,) = base.glob(f"rag-gradio-{server.process.pid}-*")
+    # Emptied after the upload (Gradio's multipart parser leaves an empty temporary file per
+    # request: nothing of the user's; it goes with the folder at exit).
+    assert [p for p in received.rglob("*") if p.is_file() and p.stat().st_size] == []
+    assert sorted(p.name for p in (server.workdir / "uploads").iterdir()) == [
+        "museum.txt", "notes.txt"]
+    server.process.send_signal(signal.SIGINT)  # Ctrl-C
+    server.process.wait(timeout=30)
+    assert not received.exists()
