@@ -28,6 +28,7 @@ from .prompts import PromptBuilder, load_prompt, prompt_text
 from .retriever import HybridRetriever
 from .store import IndexData, IndexStore
 from .types import ANSWERED, NOT_FOUND, UNVERIFIED, Answer, Evidence, IngestReport, Passage
+from .untrusted import defanged
 from .verifier import ClaimVerifier
 
 log = logging.getLogger(__name__)
@@ -263,15 +264,15 @@ class _Outcomes:
                      for i, e in enumerate(shown, start=1)]
         lines = [load_prompt(self.settings.prompts_dir, "unverified", self.language)]
         # One line each, without [n] markers of the article's own (they would read as ours).
-        lines += [f"[{c.number}] «{prompt_text(c.quote)}»" for c in citations]
+        lines += [f"[{c.number}] «{defanged(prompt_text(c.quote))}»" for c in citations]
         text = "\n".join(lines)
         yield text
         yield self._answer(text, UNVERIFIED, citations=citations, prompt=prompt,
-                           unsupported=bool(draft.strip()), unsupported_text=draft)
+                           unsupported=bool(draft.strip()), unsupported_text=defanged(draft))
 
     def interrupted(self, draft: Draft, checked: CheckedAnswer, prompt: str) -> Answer:
         """Stopped by the time limit or the user: what was written, marked as stopped."""
-        text = (checked.text + _STOP_NOTES[draft.generation.stopped]).strip()
+        text = defanged(checked.text + _STOP_NOTES[draft.generation.stopped]).strip()
         verified = bool(checked.citations) and not checked.unsupported
         return self._answer(text, ANSWERED if verified else UNVERIFIED,
                             citations=checked.citations, prompt=prompt,

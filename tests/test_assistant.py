@@ -9,6 +9,7 @@ scripted stand-in for the model; two tests generate with the real 0.5B model.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 
@@ -262,6 +263,9 @@ def test_a_bad_draft_is_never_shown(seed_settings, embedder, reply):
     answer = assistant.ask(ANSWERED_EN)
     assert answer.status in ("unverified", "not_found"), answer.text
     assert "http" not in answer.text and "![" not in answer.text
+    # Nor in what the API and --json return (the refused draft was there as written).
+    dumped = json.dumps(answer.to_dict(), ensure_ascii=False)
+    assert "![" not in dumped and "](" not in dumped and "http://" not in dumped
     if answer.status == "unverified":
         check_unverified(answer, "en")
 

@@ -24,3 +24,14 @@ def test_one_line_for_file_names_and_titles():
 
 def test_the_page_escapes_and_disarms():
     assert esc("<b>news\u202efdp.txt</b>") == "&lt;b&gt;newsfdp.txt&lt;/b&gt;"
+
+
+def test_defanged_text_renders_no_image_link_or_tag():
+    from rag.untrusted import defanged
+
+    planted = ("صورة ![صورة](http://127.0.0.1:9/x?data=SECRET) and [here](https://e.com) "
+               "<img src=x onerror=alert(1)> <!-- c -->")
+    text = defanged(planted)
+    for active in ("![", "](", "<img", "<!--", "http://", "https://"):
+        assert active not in text, active
+    assert "SECRET" in text and "3 < 4" in defanged("3 < 4")  # the words stay readable
