@@ -224,3 +224,31 @@ def test_manifest_records_file_hashes_and_settings(tmp_path):
                                       "vectors.faiss"}
     assert manifest["sources"] == {"f0.txt": "h0"}
     assert os.path.getsize(tmp_path / "CURRENT") > 0
+
+
+def test_readers_in_another_process_never_see_damage_while_versions_switch(tmp_path):
+    """One process ingesting, others loading: 73 of 4,125 loads said "damaged, rebuild it"."""
+    import subprocess
+    import sys
+
+    store = IndexStore(tmp_path)
+    store.write(MANIFEST, *sample(1), approximate_above=1000)
+    writer = subprocess.Popen([sys.executable, "-c", (
+        "import sys; sys.path.insert(0, 'tests')\n"
+        "from test_store import MANIFEST, sample\n"
+        "from rag.store import IndexStore\n"
+        f"store = IndexStore({str(tmp_path)!r})\n"
+        "for i in range(60):\n"
+        "    with store.writer_lock():\n"
+        "        store.write(MANIFEST, *sample(1 + i % 3), approximate_above=1000)\n")])
+    loads, failures = 0, []
+    while writer.poll() is None:
+        try:
+            data = store.load()
+            assert data.vectors.ntotal == len(data.chunks)
+            loads += 1
+        except IndexStoreError as e:
+            failures.append(str(e))
+    assert writer.returncode == 0
+    print(f"\n{loads} loads while 60 versions were written; {len(failures)} failed")
+    assert loads > 10 and failures == [], failures[:3]
