@@ -37,6 +37,7 @@ REBUILD_HINT = "Rebuild it with: rag ingest --rebuild seeds/ (or your article fo
 VERSION_NAME = re.compile(r"v\d{8}-\d{6}-\d+-\d+")
 LOAD_ATTEMPTS = 3  # reads of CURRENT while writers keep switching it
 LOCK_POLL_SECONDS = 0.5
+WAITING = "waiting for the index"  # the progress stage while another process writes
 
 
 @dataclass
@@ -298,9 +299,8 @@ def _acquire(lock_file: IO[str], wait_seconds: float, progress: Progress | None)
         if not said:
             log.warning("waiting for another process writing the index: %s", holder)
             said = True
-        if progress:
-            progress(f"waiting for another process writing the index ({holder})",
-                     int(waited), int(wait_seconds))
+        if progress:  # in seconds waited, of the most it waits
+            progress(WAITING, int(waited), int(wait_seconds))
         time.sleep(LOCK_POLL_SECONDS)
 
 
