@@ -149,6 +149,39 @@ def test_errors_in_a_real_process_are_one_line_without_a_traceback(tmp_path):
         assert "Traceback" not in result.stderr
 
 
+def test_a_broken_index_folder_is_one_line_saying_what_to_do(tmp_path, session_models):
+    """RAG_INDEX_DIR naming a file, and a CURRENT file of binary junk, were tracebacks."""
+    not_a_folder = tmp_path / "index.txt"
+    not_a_folder.write_text("oops")
+    for args in (("search", "Kim"), ("ingest", str(tmp_path))):
+        result = run(*args, index_dir=not_a_folder)
+        assert result.exit_code == 1, result.output
+        [error] = lines(result.stderr)
+        assert error == (f"Error: The index folder {not_a_folder} is a file, not a folder. "
+                         f"Point index_dir (RAG_INDEX_DIR) at a folder; it is created if "
+                         f"missing.")
+    index = tmp_path / "index"
+    index.mkdir()
+    (index / "CURRENT").write_bytes(b"\xff\xfe\x00junk")
+    result = run("search", "Kim", index_dir=index)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    [error] = lines(result.stderr)
+    assert "CURRENT file does not name a version" in error and "rag ingest --rebuild" in error
+
+
+def test_ingest_reports_links_pipes_and_missing_paths_with_a_reason(tmp_path, session_models):
+    folder = tmp_path / "d"
+    folder.mkdir()
+    (folder / "passwd.txt").symlink_to("/etc/passwd")
+    os.mkfifo(folder / "pipe.txt")
+    result = run("ingest", str(folder), str(tmp_path / "nowhere"), index_dir=tmp_path / "index")
+    assert result.exit_code == 1, result.output  # nothing could be ingested
+    out = result.stdout
+    assert "passwd.txt (a symbolic link to /etc/passwd, outside" in out
+    assert "pipe.txt (a named pipe, not a regular file)" in out
+    assert "nowhere (no such file or folder)" in out
+
+
 def test_a_bad_option_value_names_the_option(seed_settings):
     result = CliRunner().invoke(cli, ["search", "Kim", "-k", "many"],
                                 env={"RAG_INDEX_DIR": str(seed_settings.index_dir)})
