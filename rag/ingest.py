@@ -138,7 +138,7 @@ class Ingestor:
             except RejectedFile as e:
                 report.files.append(FileOutcome(str(path), "rejected", str(e)))
                 continue
-            previous = _previous_key(old, key, path.name, renamed) if old else None
+            previous = _previous_key(old, key, path.name, renamed, new_docs) if old else None
             existing = old.by_file[previous] if previous else []
             if existing and old.documents[existing[0]].content_hash == loaded.sha256:
                 if previous != key:
@@ -253,12 +253,13 @@ def shown_key(key: str) -> str:
     return key if relative.startswith("..") else relative
 
 
-def _previous_key(old: IndexData, key: str, name: str, renamed: dict[str, str]) -> str | None:
+def _previous_key(old: IndexData, key: str, name: str, renamed: dict[str, str],
+                  claimed: dict[str, list[Document]]) -> str | None:
     """The key the file is indexed under: its path, or, in an index written before paths were
     kept, its bare name (claimed by the first file of that name)."""
     if key in old.by_file:
         return key
-    if name in old.by_file and name not in renamed and \
+    if name in old.by_file and name not in renamed and name not in claimed and \
             not old.documents[old.by_file[name][0]].source_path:
         return name
     return None
