@@ -161,8 +161,8 @@ class Ingestor:
                 report.files.append(FileOutcome(str(path), "rejected", (
                     f"about {chunks:,} passages, over the limit of "
                     f"{self.settings.max_chunks_per_file:,} a file (embedding them would take "
-                    f"about {_duration(chunks * SECONDS_PER_CHUNK)}); pass --allow-large to "
-                    f"ingest it anyway")))
+                    f"about {_duration(chunks * SECONDS_PER_CHUNK)}); rag ingest --allow-large "
+                    f"takes it anyway")))
                 continue
             docs = [replace(d, source_path=key) for d in
                     self.cleaner.clean(loaded.text, path.name, loaded.sha256)]
