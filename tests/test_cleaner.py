@@ -134,12 +134,16 @@ def test_doc_ids_are_stable_and_content_addressed(corpus):
     for name, docs in corpus.items():
         raw = (SEEDS / name).read_bytes()
         for n, doc in enumerate(docs):
-            digest = hashlib.sha256(doc.text.encode("utf-8")).hexdigest()[:12]
-            assert doc.doc_id == f"{name}#{n}:{digest}"
+            # The file's hash is in the id: one teaser in two files is two documents.
+            digest = hashlib.sha256((doc.content_hash + doc.text).encode("utf-8"))
+            assert doc.doc_id == f"{name}#{n}:{digest.hexdigest()[:12]}"
             assert doc.content_hash == hashlib.sha256(raw).hexdigest()
             assert doc.source_file == name
-    again = ArticleCleaner().clean((SEEDS / name).read_text("utf-8"), name, "h")
+    text = (SEEDS / name).read_text("utf-8")
+    again = ArticleCleaner().clean(text, name, corpus[name][0].content_hash)
     assert [d.doc_id for d in again] == [d.doc_id for d in corpus[name]]
+    other = ArticleCleaner().clean(text, name, "another file's hash")
+    assert not {d.doc_id for d in other} & {d.doc_id for d in corpus[name]}
 
 
 ENGLISH_MARKDOWN = """# Kim and Putin meet in Vladivostok
