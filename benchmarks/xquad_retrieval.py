@@ -113,7 +113,7 @@ def run_language(lang: str, questions: list[dict], retriever: HybridRetriever,
         for stage, seconds in retriever.last_timings.items():
             stages.setdefault(stage, []).append(seconds * 1000)
         lexical = candidates.lexical if candidates.arabic_share > 0 else \
-            retriever.lexical.search(q[lang], retriever.n_candidates)
+            retriever.index.lexical_search(q[lang], retriever.n_candidates)
         plain_rrf = rrf([(candidates.dense, 1.0), (lexical, 1.0)], retriever.rrf_k)
         runs["rrf"].append(doc_ranking(sorted(plain_rrf, key=lambda r: (-plain_rrf[r], r)),
                                        index))
@@ -202,7 +202,7 @@ def main() -> None:
     index = build_index(documents, chunks, embedder, settings)
     indexing = time.perf_counter() - started
     retriever = HybridRetriever.from_settings(index, embedder, settings)
-    retriever.lexical  # noqa: B018 - build BM25 before the timed queries
+    retriever.index.lexical  # noqa: B018 - build BM25 before the timed queries
     selector = EvidenceSelector.from_settings(embedder, settings)
     for q in questions[:5]:  # warm up the model's first calls
         retriever.search(q["ar"])

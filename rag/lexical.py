@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import bm25s
 import numpy as np
@@ -13,6 +15,7 @@ from .arabic import g_variants, tokenize
 log = logging.getLogger(__name__)
 
 MAX_QUERY_TOKENS = 256  # a pasted article as a "question" is cut here; BM25 needs no more
+SIZE_FILE = "size.json"  # beside bm25s's own files: the row count, also for an empty corpus
 
 
 class LexicalIndex:
@@ -33,6 +36,24 @@ class LexicalIndex:
         self._bm25 = bm25s.BM25(k1=k1, b=b, method="lucene")
         self._bm25.index(corpus, show_progress=False)
         self._vocab = {t: i for t, i in self._bm25.vocab_dict.items() if t}
+
+    def save(self, folder: Path) -> None:
+        """Write the scored index to `folder` (created), so that no reader rebuilds it."""
+        folder.mkdir(parents=True, exist_ok=True)
+        if self._bm25 is not None:
+            self._bm25.save(str(folder), show_progress=False)
+        (folder / SIZE_FILE).write_text(json.dumps({"size": self.size}))
+
+    @classmethod
+    def load(cls, folder: Path, mmap: bool = True, variant_weight: float = 0.5,
+             tokenizer: Callable[[str], list[str]] = tokenize) -> LexicalIndex:
+        """The index `save` wrote; with `mmap` its score arrays stay on disk (page cache)."""
+        index = cls([], tokenizer=tokenizer, variant_weight=variant_weight)
+        index.size = json.loads((folder / SIZE_FILE).read_text())["size"]
+        if (folder / "params.index.json").exists():
+            index._bm25 = bm25s.BM25.load(str(folder), mmap=mmap)
+            index._vocab = {t: i for t, i in index._bm25.vocab_dict.items() if t}
+        return index
 
     def query_terms(self, query: str) -> tuple[list[int], list[int]]:
         """Vocabulary ids of the query's tokens, and of their known غ/ج spelling variants."""

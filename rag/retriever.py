@@ -1,10 +1,11 @@
-"""Hybrid retrieval: dense (e5 + FAISS) and BM25 candidates, fused into one ranked list."""
+"""Hybrid retrieval: dense (e5 + FAISS or Milvus) and BM25 candidates, fused into one list."""
 
 from __future__ import annotations
 
 import logging
 import time
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -13,9 +14,7 @@ from .config import FUSIONS, Settings
 from .embedder import Embedder
 from .errors import QueryError
 from .language import arabic_share
-from .lexical import LexicalIndex
-from .store import IndexData
-from .types import Passage
+from .types import Chunk, Document, Passage
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +23,24 @@ log = logging.getLogger(__name__)
 CHARS_PER_TOKEN_BOUND = 8
 
 Hits = list[tuple[int, float]]  # (row, score), best first
+
+
+class CandidateSource(Protocol):
+    """Where candidates come from: an index version on disk (rag.store.IndexData, FAISS +
+    bm25s) or a Milvus collection (rag.milvus_store.MilvusIndex). Rows are chunk ids."""
+
+    version: str
+
+    @property
+    def size(self) -> int: ...
+
+    def dense_search(self, query_vector: np.ndarray, n: int) -> Hits: ...
+
+    def lexical_search(self, query: str, n: int) -> Hits: ...
+
+    def chunks_at(self, rows: list[int]) -> dict[int, Chunk]: ...
+
+    def documents_of(self, doc_ids: set[str]) -> dict[str, Document]: ...
 
 
 @dataclass
@@ -75,7 +92,7 @@ class HybridRetriever:
     benchmarks/xquad_retrieval.py).
     """
 
-    def __init__(self, index: IndexData, embedder: Embedder, *, top_k: int, candidates: int,
+    def __init__(self, index: CandidateSource, embedder: Embedder, *, top_k: int, candidates: int,
                  fusion: str, dense_weight: float, rrf_k: int) -> None:
         if fusion not in FUSIONS:
             raise ValueError(f"fusion must be one of {FUSIONS}, not {fusion!r}")
@@ -87,28 +104,14 @@ class HybridRetriever:
         self.dense_weight = dense_weight
         self.rrf_k = rrf_k
         self.last_timings: dict[str, float] = {}  # seconds per stage of the last search
-        self._lexical: LexicalIndex | None = None
-        self._lexical_for: tuple[IndexData, str] | None = None
 
     @classmethod
-    def from_settings(cls, index: IndexData, embedder: Embedder,
+    def from_settings(cls, index: CandidateSource, embedder: Embedder,
                       settings: Settings) -> HybridRetriever:
         return cls(index, embedder, top_k=settings.top_k, candidates=settings.candidates,
                    fusion=settings.fusion, dense_weight=settings.dense_weight,
                    rrf_k=settings.rrf_k)
 
-    @property
-    def lexical(self) -> LexicalIndex:
-        """The BM25 index of `self.index`, built once per index version."""
-        if self._lexical is None or self._lexical_for is None or \
-                self._lexical_for[0] is not self.index or \
-                self._lexical_for[1] != self.index.version:
-            started = time.perf_counter()
-            self._lexical = LexicalIndex([c.text for c in self.index.chunks])
-            self._lexical_for = (self.index, self.index.version)
-            log.info("BM25 index over %d chunks built in %.2fs", self.index.size,
-                     time.perf_counter() - started)
-        return self._lexical
 
     def search(self, query: str, k: int | None = None) -> list[Passage]:
         """The `k` (default top_k) best distinct chunks for `query`, ranks 1..k."""
@@ -132,21 +135,17 @@ class HybridRetriever:
             limit = self.embedder.max_tokens * CHARS_PER_TOKEN_BOUND
             query_vector = self.embedder.embed_query(query[:limit])
         embedded = time.perf_counter()
-        dense = self.dense_search(query_vector, n)
+        dense = self.index.dense_search(query_vector, n)
         searched = time.perf_counter()
         share = arabic_share(query) or 0.0
-        lexical = self.lexical.search(query, n) if share > 0 else []
+        lexical = self.index.lexical_search(query, n) if share > 0 else []
         done = time.perf_counter()
         self.last_timings.update(embed=embedded - started, dense=searched - embedded,
                                  lexical=done - searched)
         return Candidates(dense, lexical, share, query_vector)
 
     def dense_search(self, query_vector: np.ndarray, n: int) -> Hits:
-        if self.index.vectors is None or self.index.vectors.ntotal == 0:
-            return []
-        q = np.ascontiguousarray(query_vector, dtype=np.float32).reshape(1, -1)
-        scores, rows = self.index.vectors.search(q, min(n, self.index.vectors.ntotal))
-        return [(int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=True) if r >= 0]
+        return self.index.dense_search(query_vector, n)
 
     def fuse(self, candidates: Candidates, k: int) -> list[Passage]:
         """The fused ranking's top `k` chunks with distinct texts."""
@@ -160,14 +159,17 @@ class HybridRetriever:
         lexical = dict(candidates.lexical)
         passages: list[Passage] = []
         seen: set[str] = set()
-        for row in sorted(fused, key=lambda r: (-fused[r], r)):
-            chunk = self.index.chunks[row]
+        ranked = sorted(fused, key=lambda r: (-fused[r], r))
+        chunks = self.index.chunks_at(ranked)
+        documents = self.index.documents_of({c.doc_id for c in chunks.values()})
+        for row in ranked:
+            chunk = chunks[row]
             # The same wire story is often filed twice; one copy is enough for the answer.
             key = " ".join(normalize(chunk.text).split())
             if key in seen:
                 continue
             seen.add(key)
-            passages.append(Passage(chunk=chunk, document=self.index.documents[chunk.doc_id],
+            passages.append(Passage(chunk=chunk, document=documents[chunk.doc_id],
                                     score=fused[row], dense_score=dense.get(row),
                                     lexical_score=lexical.get(row), rank=len(passages) + 1))
             if len(passages) == k:

@@ -1,12 +1,15 @@
 """The persisted index: round trip, refusal of mismatched settings, damage detection, atomicity."""
 
 import json
+import logging
 import os
+import shutil
 
 import numpy as np
 import pytest
 
 from rag.errors import IndexStoreError
+from rag.lexical import LexicalIndex
 from rag.store import IndexStore
 from rag.types import Chunk, Document
 
@@ -65,7 +68,8 @@ def test_missing_index_says_how_to_build_one(tmp_path):
 
 
 @pytest.mark.parametrize("name", ["chunks.json", "documents.json", "vectors.faiss",
-                                  "embeddings.npy"])
+                                  "embeddings.npy", "bm25/data.csc.index.npy",
+                                  "bm25/vocab.index.json"])
 @pytest.mark.parametrize("damage", ["truncate", "flip"])
 def test_damaged_file_is_detected(tmp_path, name, damage):
     store = IndexStore(tmp_path)
@@ -221,8 +225,9 @@ def test_manifest_records_file_hashes_and_settings(tmp_path):
     store.write({**MANIFEST, "sources": {"f0.txt": "h0"}}, *sample(1), approximate_above=1000)
     manifest = json.loads((tmp_path / store.current_version() / "manifest.json").read_text())
     assert manifest["embedding_model"] == "m" and manifest["embedding_dim"] == 4
-    assert set(manifest["files"]) == {"chunks.json", "documents.json", "embeddings.npy",
-                                      "vectors.faiss"}
+    assert set(manifest["files"]) >= {"chunks.json", "documents.json", "embeddings.npy",
+                                      "vectors.faiss", "bm25/size.json",
+                                      "bm25/data.csc.index.npy", "bm25/vocab.index.json"}
     assert manifest["sources"] == {"f0.txt": "h0"}
     assert os.path.getsize(tmp_path / "CURRENT") > 0
 
@@ -253,3 +258,35 @@ def test_readers_in_another_process_never_see_damage_while_versions_switch(tmp_p
     assert writer.returncode == 0
     print(f"\n{loads} loads while 60 versions were written; {len(failures)} failed")
     assert loads > 10 and failures == [], failures[:3]
+
+
+def test_bm25_is_saved_with_the_version_and_loaded_memory_mapped(tmp_path, caplog):
+    store = IndexStore(tmp_path)
+    docs, chunks, vectors = sample(3)
+    store.write(MANIFEST, docs, chunks, vectors, approximate_above=1000)
+    caplog.set_level(logging.INFO, logger="rag.store")
+    data = store.load()
+    assert data.lexical_index is not None and data.lexical_index.size == 3
+    assert isinstance(data.lexical_index._bm25.scores["data"], np.memmap)
+    built = LexicalIndex([c.text for c in chunks])
+    assert data.lexical_search("نص المقال", 3) == built.search("نص المقال", 3) != []
+    assert "BM25 index over" not in caplog.text  # loaded, not built
+
+
+def test_a_version_without_bm25_loads_and_builds_it_once(tmp_path, caplog):
+    store = IndexStore(tmp_path)
+    docs, chunks, vectors = sample(3)
+    store.write(MANIFEST, docs, chunks, vectors, approximate_above=1000)
+    folder = tmp_path / store.current_version()  # as written before BM25 was saved
+    shutil.rmtree(folder / "bm25")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["files"] = {k: v for k, v in manifest["files"].items() if not k.startswith("bm25/")}
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    caplog.set_level(logging.INFO, logger="rag.store")
+    data = store.load()
+    assert data.lexical_index is None
+    assert len(data.lexical_search("نص المقال", 3)) == 3
+    first = data.lexical
+    data.lexical_search("عنوان", 3)
+    assert data.lexical is first
+    assert caplog.text.count("BM25 index over 3 chunks built") == 1
