@@ -27,7 +27,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install $(TORCH)
 	@# llama-cpp-python compiles once (~7 min); pip keeps the built wheel in its cache,
 	@# so a second setup, even in a fresh clone, reuses it.
-	CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) $(BIN)/python -m pip install -e '.[dev,server]'
+	CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) $(BIN)/python -m pip install -e '.[dev,server,milvus]'
 	touch $(STAMP)
 
 models: setup

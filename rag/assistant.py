@@ -21,9 +21,10 @@ from .errors import QueryError
 from .evidence import EvidenceSelector
 from .followup import FollowUpRewriter, Turn, needs_context
 from .generator import AnswerGenerator, Draft
-from .ingest import Ingestor, load_index
+from .ingest import Ingestor, index_version, load_index
 from .language import SUPPORTED, arabic_share, detect_language
 from .llm import load_chat_model
+from .milvus_store import MilvusIndex
 from .prompts import PromptBuilder, load_prompt, prompt_text
 from .retriever import HybridRetriever
 from .store import IndexData, IndexStore
@@ -47,7 +48,7 @@ class Assistant:
         self.settings = settings
         self._embedder = embedder
         self._llm = llm
-        self._index: IndexData | None = None
+        self._index: IndexData | MilvusIndex | None = None
         self._retriever: HybridRetriever | None = None
         self._selector: EvidenceSelector | None = None
         self._load_lock = threading.Lock()
@@ -82,7 +83,7 @@ class Assistant:
         """The retriever over the current index version, reloaded when an ingest switched it."""
         embedder = self.embedder
         store = IndexStore(self.settings.index_dir)
-        version = store.current_version()
+        version = index_version(self.settings)
         with self._load_lock:
             if self._index is None:
                 store.clean_leftovers()  # of writes killed before this process started
@@ -93,7 +94,7 @@ class Assistant:
             return self._retriever
 
     @property
-    def index(self) -> IndexData:
+    def index(self) -> IndexData | MilvusIndex:
         self.retriever()
         assert self._index is not None
         return self._index

@@ -16,6 +16,7 @@ from typing import Any
 from .errors import ConfigError
 
 FUSIONS = ("convex", "rrf")
+VECTOR_STORES = ("faiss", "milvus")
 
 
 def _default_model_dir() -> Path:
@@ -28,6 +29,13 @@ def _default_model_dir() -> Path:
 class Settings:
     # --- where things live
     index_dir: Path = Path("index")  # the persisted index (build output, not committed)
+    # Where vectors, BM25 and chunk texts live: "faiss" (versions under index_dir) or
+    # "milvus" (docs/scaling.md: beyond one machine). milvus_uri is a local file for Milvus
+    # Lite, in-process (empty: <index_dir>/milvus.db), or http://host:19530 for a server or
+    # cluster; milvus_collection prefixes its collections' names.
+    vector_store: str = "faiss"
+    milvus_uri: str = ""
+    milvus_collection: str = "rag"
     model_dir: Path = field(default_factory=_default_model_dir)  # assembled models
     prompts_dir: Path = Path(__file__).resolve().parent.parent / "prompts"
 
@@ -141,7 +149,15 @@ class Settings:
         if converted.get("fusion", self.fusion) not in FUSIONS:
             raise ConfigError(f"Setting 'fusion' must be one of {', '.join(FUSIONS)}, "
                               f"got {converted['fusion']!r}.")
+        if converted.get("vector_store", self.vector_store) not in VECTOR_STORES:
+            raise ConfigError(f"Setting 'vector_store' must be one of "
+                              f"{', '.join(VECTOR_STORES)}, got {converted['vector_store']!r}.")
         return replace(self, **converted)
+
+    @property
+    def milvus_target(self) -> str:
+        """milvus_uri, or the Milvus Lite file in index_dir when it is empty."""
+        return self.milvus_uri or str(self.index_dir / "milvus.db")
 
 
 def _convert(name: str, value: Any, kind: type) -> Any:

@@ -23,6 +23,7 @@ from .config import Settings
 from .embedder import Embedder
 from .errors import IndexStoreError, IngestError
 from .loader import ArticleLoader, RejectedFile, find_files
+from .milvus_store import MilvusIndex, open_index
 from .store import IndexData, IndexStore
 from .types import Chunk, Document, FileOutcome, IngestReport, Progress
 
@@ -112,11 +113,17 @@ class Ingestor:
 
     # ------------------------------------------------------------------------------------
 
-    def _load_existing(self) -> IndexData | None:
+    def _load_existing(self) -> IndexData | MilvusIndex | None:
+        expect = index_expectations(self.settings, self.embedder)
+        if self.settings.vector_store == "milvus":
+            index = open_index(self.settings)
+            if not index.exists():
+                return None
+            index.check(expect)
+            return index
         if not self.store.exists():
             return None
-        return self.store.load(expect=index_expectations(self.settings, self.embedder),
-                               mmap=False)
+        return self.store.load(expect=expect, mmap=False)
 
     def _read_files(self, files: dict[Path, str], old: IndexData | None, report: IngestReport,
                     progress: Progress | None, allow_large: bool,
@@ -186,9 +193,15 @@ class Ingestor:
         step = max(1, self.settings.chunk_tokens - self.settings.chunk_overlap_tokens)
         return 1 + len(text) // (CHARS_PER_TOKEN * step)
 
-    def _write(self, old: IndexData | None, replaced: set[str],
+    def _write(self, old: IndexData | MilvusIndex | None, replaced: set[str],
                new_docs: dict[str, list[Document]], renamed: dict[str, str],
                report: IngestReport, progress: Progress | None) -> None:
+        if self.settings.vector_store == "milvus":
+            # A Milvus index has always known documents by their path: nothing is renamed.
+            assert old is None or isinstance(old, MilvusIndex)
+            self._write_milvus(old, replaced, new_docs, report, progress)
+            return
+        assert old is None or isinstance(old, IndexData)
         documents: list[Document] = []
         chunks: list[Chunk] = []
         kept_rows: list[int] = []
@@ -202,17 +215,8 @@ class Ingestor:
                 if chunk.doc_id in kept_ids:
                     kept_rows.append(chunk.chunk_id)
                     chunks.append(Chunk(**{**chunk.to_dict(), "chunk_id": len(chunks)}))
-        fresh: list[Chunk] = []
-        per_file: dict[str, int] = {}
-        for key, docs in new_docs.items():
-            for doc in docs:
-                pieces = self.chunker.split(doc, len(chunks) + len(fresh))
-                fresh += pieces
-                per_file[key] = per_file.get(key, 0) + len(pieces)
-            documents += docs
-        for outcome in report.files:
-            if outcome.status in ("added", "updated"):
-                outcome.chunks = per_file.get(outcome.key, 0)
+        fresh = self._chunk(new_docs, len(chunks), report)
+        documents += [doc for docs in new_docs.values() for doc in docs]
         vectors = self._embed([c.text for c in fresh], progress)
         dim = self.embedder.dim
         kept = old.embeddings[kept_rows] if old is not None and kept_rows else \
@@ -227,6 +231,41 @@ class Ingestor:
                               f"{self.settings.index_dir} ({_write_failure(e)}). The previous "
                               f"index is unchanged; free some disk space and run the ingest "
                               f"again.") from e
+
+    def _write_milvus(self, old: MilvusIndex | None, replaced: set[str],
+                      new_docs: dict[str, list[Document]], report: IngestReport,
+                      progress: Progress | None) -> None:
+        """Only the changed files' rows are written: Milvus adds and deletes in place."""
+        fresh = self._chunk(new_docs, 0, report)
+        vectors = self._embed([c.text for c in fresh], progress)
+        index = old or open_index(self.settings)
+        try:
+            if old is None:  # a first ingest, or --rebuild: empty collections
+                index.create(index_expectations(self.settings, self.embedder),
+                             self.embedder.dim)
+            index.replace(replaced, [d for docs in new_docs.values() for d in docs], fresh,
+                          vectors)
+        except IndexStoreError:
+            raise
+        except Exception as e:  # pymilvus's MilvusException, or the server unreachable
+            raise IngestError(f"Could not write to the Milvus index at "
+                              f"{self.settings.milvus_target} ({e}). Rows already written "
+                              f"are kept; run the ingest again.") from e
+
+    def _chunk(self, new_docs: dict[str, list[Document]], first_id: int,
+               report: IngestReport) -> list[Chunk]:
+        """The new documents' chunks, numbered from `first_id`; counts go into `report`."""
+        fresh: list[Chunk] = []
+        per_file: dict[str, int] = {}
+        for key, docs in new_docs.items():
+            for doc in docs:
+                pieces = self.chunker.split(doc, first_id + len(fresh))
+                fresh += pieces
+                per_file[key] = per_file.get(key, 0) + len(pieces)
+        for outcome in report.files:
+            if outcome.status in ("added", "updated"):
+                outcome.chunks = per_file.get(outcome.key, 0)
+        return fresh
 
     def _embed(self, texts: list[str], progress: Progress | None) -> np.ndarray:
         parts = []
@@ -291,8 +330,19 @@ def _write_failure(error: BaseException) -> str:
     return f"{message}: the disk may be full" if isinstance(error, OSError) else message
 
 
-def load_index(settings: Settings, embedder: Embedder) -> IndexData:
+def index_version(settings: Settings) -> str | None:
+    """The version a reader should hold; Milvus has one live collection, never reloaded."""
+    if settings.vector_store == "milvus":
+        return MilvusIndex.version
+    return IndexStore(settings.index_dir).current_version()
+
+
+def load_index(settings: Settings, embedder: Embedder) -> IndexData | MilvusIndex:
     """The current index, checked against the settings (raises IndexStoreError if unusable)."""
+    if settings.vector_store == "milvus":
+        index = open_index(settings)
+        index.check(index_expectations(settings, embedder))
+        return index
     store = IndexStore(settings.index_dir)
     if not store.exists():
         raise IndexStoreError(f"No index in {settings.index_dir}. Build one with: "

@@ -18,6 +18,13 @@ MAX_QUERY_TOKENS = 256  # a pasted article as a "question" is cut here; BM25 nee
 SIZE_FILE = "size.json"  # beside bm25s's own files: the row count, also for an empty corpus
 
 
+def query_tokens(query: str, tokenizer: Callable[[str], list[str]] = tokenize
+                 ) -> tuple[list[str], list[str]]:
+    """The query's tokens (the first MAX_QUERY_TOKENS), and their غ/ج spelling variants."""
+    tokens = tokenizer(query)[:MAX_QUERY_TOKENS]
+    return tokens, [v for token in tokens for v in g_variants(token)]
+
+
 class LexicalIndex:
     """A BM25 index over a list of texts; `search` returns (row, score) pairs, best first."""
 
@@ -57,13 +64,10 @@ class LexicalIndex:
 
     def query_terms(self, query: str) -> tuple[list[int], list[int]]:
         """Vocabulary ids of the query's tokens, and of their known غ/ج spelling variants."""
-        direct, variants = [], []
-        for token in self.tokenizer(query)[:MAX_QUERY_TOKENS]:
-            if token in self._vocab:
-                direct.append(self._vocab[token])
-            if self.variant_weight > 0:
-                variants.extend(self._vocab[v] for v in g_variants(token) if v in self._vocab)
-        return direct, variants
+        tokens, variants = query_tokens(query, self.tokenizer)
+        return ([self._vocab[t] for t in tokens if t in self._vocab],
+                [self._vocab[v] for v in variants if v in self._vocab]
+                if self.variant_weight > 0 else [])
 
     def search(self, query: str, k: int) -> list[tuple[int, float]]:
         if self._bm25 is None or k <= 0:

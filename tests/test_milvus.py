@@ -1,0 +1,132 @@
+"""vector_store = "milvus" on a real engine (Milvus Lite, in-process) with the real embedder:
+ingest the seeds, search, update, remove, re-ingest, refuse other settings, survive an
+interrupted write."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from rag.assistant import Assistant
+from rag.config import Settings
+from rag.errors import IndexStoreError
+from rag.ingest import Ingestor, load_index
+from rag.milvus_store import MilvusIndex
+
+pytest.importorskip("milvus_lite", reason="pip install -e '.[milvus]'")
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+SHOIGU = "003_f262f470ec2870cc.txt"
+
+
+@pytest.fixture
+def corpus(tmp_path) -> Path:
+    folder = tmp_path / "articles"
+    shutil.copytree(SEEDS, folder)
+    return folder
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    return Settings.load(index_dir=tmp_path / "index", vector_store="milvus")
+
+
+def outcomes(report) -> dict[str, str]:
+    return {Path(f.path).name: f.status for f in report.files}
+
+
+def test_ingest_search_update_remove_and_reingest(corpus, settings, embedder, seed_settings):
+    ingestor = Ingestor(settings, embedder)
+    first = ingestor.ingest([corpus])
+    assert set(outcomes(first).values()) == {"added"}
+    index = load_index(settings, embedder)
+    faiss_index = load_index(seed_settings, embedder)
+    assert isinstance(index, MilvusIndex)
+    assert index.size == faiss_index.size == first.chunks
+    assert {d.doc_id for d in index.documents.values()} == set(faiss_index.documents)
+    for doc_id, doc in faiss_index.documents.items():  # texts survive the VARCHAR parts
+        assert index.documents[doc_id] == doc
+
+    assistant = Assistant(settings, embedder=embedder)
+    passages = assistant.search("شويغو بيونغ يانغ", 3)
+    assert passages[0].dense_score is not None and passages[0].lexical_score is not None
+    assert "شويغو" in " ".join(p.chunk.text for p in passages)
+    for p in passages:  # chunk offsets still slice the document's text
+        assert p.document.text[p.chunk.start:p.chunk.end] == p.chunk.text
+    # The same passages as the FAISS index: exact search over the same vectors and the
+    # same tokens under BM25 (Milvus's own scorer, so scores differ, ranks agree here).
+    faiss_passages = Assistant(seed_settings, embedder=embedder).search("شويغو بيونغ يانغ", 3)
+    assert [p.chunk.text for p in passages] == [p.chunk.text for p in faiss_passages]
+    english = assistant.search("Why did Shoigu visit North Korea?", 3)
+    assert english and all(p.lexical_score is None for p in english)
+
+    assert set(outcomes(ingestor.ingest([corpus])).values()) == {"unchanged"}
+    changed = corpus / SHOIGU
+    changed.write_text(changed.read_text(encoding="utf-8") + "\n\nفقرة جديدة عن قمة فلاديفوستوك.",
+                       encoding="utf-8")
+    assert outcomes(ingestor.ingest([corpus]))[SHOIGU] == "updated"
+    found = assistant.search("فقرة جديدة عن قمة فلاديفوستوك", 5)
+    assert found[0].document.source_file == SHOIGU and "فقرة جديدة" in found[0].chunk.text
+    assert len(assistant.index.by_file[SHOIGU]) == 1  # the old version of the file is gone
+
+    removed = ingestor.remove([SHOIGU])
+    assert outcomes(removed) == {SHOIGU: "removed"}
+    assert SHOIGU not in assistant.index.by_file
+    assert all(p.document.source_file != SHOIGU for p in assistant.search("شويغو", 10))
+
+    again = ingestor.ingest([corpus])
+    assert outcomes(again)[SHOIGU] == "added"
+    assert assistant.search("فقرة جديدة عن قمة فلاديفوستوك", 5)[0].document.source_file == \
+        SHOIGU
+    assert assistant.index.size == sum(f.chunks for f in first.files) - \
+        next(f.chunks for f in first.files if Path(f.path).name == SHOIGU) + \
+        next(f.chunks for f in again.files if Path(f.path).name == SHOIGU)
+
+
+def test_an_index_from_other_settings_is_refused_with_a_rebuild_hint(corpus, settings,
+                                                                     embedder):
+    Ingestor(settings, embedder).ingest([corpus / SHOIGU])
+    other = settings.with_values({"chunk_tokens": 90})
+    with pytest.raises(IndexStoreError, match="rebuild"):
+        load_index(other, embedder)
+    with pytest.raises(IndexStoreError, match="rebuild"):
+        Ingestor(other, embedder).ingest([corpus])
+    Ingestor(other, embedder).ingest([corpus], rebuild=True)
+    assert len(load_index(other, embedder).by_file) == 5
+
+
+def test_missing_index_says_how_to_build_one(settings, embedder):
+    with pytest.raises(IndexStoreError, match="rag ingest"):
+        load_index(settings, embedder)
+
+
+def test_an_interrupted_write_loses_nothing_and_the_next_write_heals_it(
+        corpus, settings, embedder, monkeypatch):
+    ingestor = Ingestor(settings, embedder)
+    ingestor.ingest([corpus])
+    index = load_index(settings, embedder)
+    before = index.size
+    changed = corpus / SHOIGU
+    changed.write_text(changed.read_text(encoding="utf-8") + "\n\nفقرة عن قمة فلاديفوستوك.",
+                       encoding="utf-8")
+
+    def killed(*args, **kwargs):  # the process dies after inserting, before deleting
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("pymilvus.MilvusClient.delete", killed)
+    with pytest.raises(KeyboardInterrupt):
+        ingestor.ingest([corpus])
+    monkeypatch.undo()
+    index = load_index(settings, embedder)
+    assert index.size > before  # old and new rows of the file: nothing lost
+    assert len(index.by_file[SHOIGU]) == 1  # readers see the file's newest documents
+    assert "فلاديفوستوك" in index.documents[index.by_file[SHOIGU][0]].text
+
+    stale = index.size
+    ingestor.remove(["000_6e296b17c1da352f.txt"])  # any write deletes the stale rows
+    healed = load_index(settings, embedder)
+    assert healed.size < stale - 1
+    everything = healed.chunks_at([row for row, _ in healed.dense_search(
+        embedder.embed_query("شويغو"), healed.size)])
+    assert len(everything) == healed.size
+    assert {c.doc_id for c in everything.values()} == set(healed.documents)
