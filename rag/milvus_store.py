@@ -83,6 +83,8 @@ class MilvusIndex:
         if not self.exists():
             raise IndexStoreError(f"No index in Milvus at {self.uri}. Build one with: "
                                   f"rag ingest seeds/")
+        for name in (self.meta_name, self.documents_name, self.chunks_name):
+            self.client.load_collection(name)  # a reopened collection starts released
         built = json.loads(self._meta("settings") or "{}")
         for key, wanted in expect.items():
             if built.get(key) != wanted:

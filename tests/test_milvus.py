@@ -2,7 +2,10 @@
 ingest the seeds, search, update, remove, re-ingest, refuse other settings, survive an
 interrupted write."""
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -81,6 +84,22 @@ def test_ingest_search_update_remove_and_reingest(corpus, settings, embedder, se
     assert assistant.index.size == sum(f.chunks for f in first.files) - \
         next(f.chunks for f in first.files if Path(f.path).name == SHOIGU) + \
         next(f.chunks for f in again.files if Path(f.path).name == SHOIGU)
+
+
+def test_another_process_reads_the_index(corpus, settings, embedder, tmp_path):
+    Ingestor(settings, embedder).ingest([corpus])
+    # Milvus Lite's file is one process's at a time (a lock): stop this one's engine, as
+    # the exit of an ingest command does, then read the index from a fresh process.
+    from milvus_lite.server_manager import server_manager_instance
+
+    server_manager_instance.release_server(settings.milvus_target)
+    env = {**os.environ, "RAG_VECTOR_STORE": "milvus", "RAG_INDEX_DIR": str(settings.index_dir),
+           "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    done = subprocess.run([sys.executable, "-m", "rag.cli", "search", "شويغو بيونغ يانغ", "-k",
+                           "2"], capture_output=True, text=True, env=env, cwd=tmp_path,
+                          timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "شويغو" in done.stdout
 
 
 def test_an_index_from_other_settings_is_refused_with_a_rebuild_hint(corpus, settings,
