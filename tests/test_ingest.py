@@ -239,6 +239,7 @@ def deadly(func):
 store.write_atomic = deadly(store.write_atomic)
 store.fsync_dir = deadly(store.fsync_dir)
 store.faiss.write_index = deadly(store.faiss.write_index)
+store.LexicalIndex.save = deadly(store.LexicalIndex.save)
 from rag.cli import main
 sys.argv = ["rag", "ingest", *sys.argv[1:]]
 main()
@@ -256,7 +257,7 @@ def test_kill_9_during_ingestion_leaves_the_old_or_the_new_index(tmp_path, corpu
     shutil.copytree(index_dir, tmp_path / "old-index")
 
     results = {}
-    for kill_at in range(1, 10):
+    for kill_at in range(1, 16):
         shutil.rmtree(index_dir)
         shutil.copytree(tmp_path / "old-index", index_dir)
         proc = subprocess.run([sys.executable, "-c", KILLER, str(corpus)],
