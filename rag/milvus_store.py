@@ -236,13 +236,14 @@ class MilvusIndex:
                    for d in documents for part, text in enumerate(_parts(d.text))]
         for start in range(0, len(records), PAGE):
             self.client.insert(self.documents_name, records[start:start + PAGE])
-        rows = [{"doc_id": c.doc_id, "source_key": by_doc[c.doc_id].key,
+        vectors = np.asarray(vectors, dtype=np.float32)
+        for start in range(0, len(chunks), PAGE):  # rows built a page at a time: ~2 KB each
+            self.client.insert(self.chunks_name, [
+                {"doc_id": c.doc_id, "source_key": by_doc[c.doc_id].key,
                  "generation": generation, "text": c.text, "terms": " ".join(tokenize(c.text)),
-                 "vector": v.tolist(), "start": c.start, "end": c.end,
-                 "paragraph": c.paragraph}
-                for c, v in zip(chunks, np.asarray(vectors, dtype=np.float32), strict=True)]
-        for start in range(0, len(rows), PAGE):
-            self.client.insert(self.chunks_name, rows[start:start + PAGE])
+                 "vector": v.tolist(), "start": c.start, "end": c.end, "paragraph": c.paragraph}
+                for c, v in zip(chunks[start:start + PAGE], vectors[start:start + PAGE],
+                                strict=True)])
         self._flush()
         stale = files | self._stale_files()
         if stale:

