@@ -183,6 +183,13 @@ class MilvusIndex:
             return {}
         return _assemble(self._records(f"doc_id in {literal(sorted(doc_ids))}"))
 
+    def chunks_per_document(self) -> dict[str, int]:
+        """For the app's library: every chunk's document id is read (not for answering)."""
+        counts: dict[str, int] = {}
+        for r in self._iterate(self.chunks_name, "", ["doc_id"]):
+            counts[r["doc_id"]] = counts.get(r["doc_id"], 0) + 1
+        return counts
+
     @property
     def documents(self) -> dict[str, Document]:
         """Every document of each file's newest generation (read whole, again only after a

@@ -17,6 +17,7 @@ import re
 import shutil
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -96,6 +97,9 @@ class IndexData:
 
     def documents_of(self, doc_ids: set[str]) -> dict[str, Document]:
         return {doc_id: self.documents[doc_id] for doc_id in doc_ids}
+
+    def chunks_per_document(self) -> dict[str, int]:
+        return dict(Counter(c.doc_id for c in self.chunks))
 
 
 def build_vector_index(embeddings: np.ndarray, approximate_above: int) -> faiss.Index:

@@ -42,6 +42,7 @@ def test_ingest_search_update_remove_and_reingest(corpus, settings, embedder, se
     assert {d.doc_id for d in index.documents.values()} == set(faiss_index.documents)
     for doc_id, doc in faiss_index.documents.items():  # texts survive the VARCHAR parts
         assert index.documents[doc_id] == replace(doc, source_path=str(corpus / doc.source_file))
+    assert index.chunks_per_document() == faiss_index.chunks_per_document()  # the library
 
     assistant = Assistant(settings, embedder=embedder)
     passages = assistant.search("شويغو بيونغ يانغ", 3)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -243,7 +242,7 @@ class Views:
         index = self.service.index()
         if index is None or not index.documents:
             return f'{title}<p class="sources-empty">{esc(t(lang, "docs_empty"))}</p>', []
-        per_doc = Counter(c.doc_id for c in index.chunks)
+        per_doc = index.chunks_per_document()
         docs = sorted(index.documents.values(), key=lambda d: (d.source_file, d.doc_id))
         files = {d.key for d in docs}
         head = "".join(f"<th>{esc(t(lang, k))}</th>" for k in
