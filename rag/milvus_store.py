@@ -7,8 +7,8 @@ costs work in proportion to the changed files, not to the corpus.
 
 Kill safety: a write inserts the new files' rows under a new `generation`, then deletes the
 replaced files' older generations. A crash in between leaves both (nothing stored is lost):
-readers see each changed file's newest generation only, and the next write deletes the
-stale rows. BM25 is Milvus's own (its analyzer splits on words); the texts it indexes are
+the document list shows each file's newest generation (a search may also find the older
+chunks), and the next write deletes the stale rows. BM25 is Milvus's own (its analyzer splits on words); the texts it indexes are
 rag.arabic's normalized, stemmed tokens, so that Arabic matches as in rag.lexical.
 """
 
@@ -181,7 +181,8 @@ class MilvusIndex:
     def documents_of(self, doc_ids: set[str]) -> dict[str, Document]:
         if not doc_ids:
             return {}
-        return _assemble(self._records(f"doc_id in {literal(sorted(doc_ids))}"))
+        # Any generation: after an interrupted write a search may find a file's older rows too.
+        return _assemble(self._records(f"doc_id in {literal(sorted(doc_ids))}", newest=False))
 
     def chunks_per_document(self) -> dict[str, int]:
         """For the app's library: every chunk's document id is read (not for answering)."""
@@ -210,10 +211,12 @@ class MilvusIndex:
             by_file.setdefault(doc.key, []).append(doc.doc_id)
         return by_file
 
-    def _records(self, where: str) -> list[dict[str, Any]]:
-        """Document records (all parts) of each file's newest generation matching `where`."""
+    def _records(self, where: str, newest: bool = True) -> list[dict[str, Any]]:
+        """Document records (all parts) matching `where`, of each file's newest generation."""
         rows = list(self._iterate(self.documents_name, where,
                                   ["key", "doc_id", "source_key", "generation", "value"]))
+        if not newest:
+            return rows
         newest: dict[str, int] = {}
         for r in rows:
             newest[r["source_key"]] = max(newest.get(r["source_key"], 0), r["generation"])

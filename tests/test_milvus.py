@@ -122,6 +122,7 @@ def test_an_interrupted_write_loses_nothing_and_the_next_write_heals_it(
     assert index.size > before  # old and new rows of the file: nothing lost
     assert len(index.by_file[str(changed)]) == 1  # readers see the file's newest documents
     assert "فلاديفوستوك" in index.documents[index.by_file[str(changed)][0]].text
+    assert Assistant(settings, embedder=embedder).search("قمة فلاديفوستوك", 10)  # no KeyError
 
     stale = index.size
     ingestor.remove(["000_6e296b17c1da352f.txt"])  # any write deletes the stale rows
