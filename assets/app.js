@@ -43,23 +43,57 @@
     if (d && d.tagName === "DETAILS" && d.open && d.classList.contains("article")) showMark(d);
   }, true);
 
-  // Keep the conversation scrolled to the newest text unless the reader scrolled up.
+  // Keep the conversation scrolled to the newest text unless the reader scrolled up. Only the
+  // reader's own scrolling (wheel, touch, keys) counts: replacing the log's HTML with the
+  // final answer also fires scroll events, and those left the last bubble cut off.
   var stick = true;
-  document.addEventListener("scroll", function (event) {
-    var log = event.target;
-    if (log && log.id === "chatlog") {
+  function readerScrolled(event) {
+    var log = event.target.closest && event.target.closest("#chatlog");
+    if (!log) return;
+    setTimeout(function () {
       stick = log.scrollHeight - log.scrollTop - log.clientHeight < 80;
-    }
-  }, true);
+    }, 50);
+  }
+  ["wheel", "touchmove", "keydown"].forEach(function (name) {
+    document.addEventListener(name, readerScrolled, { passive: true, capture: true });
+  });
 
-  var lastLength = -1;
+  var lastLength = -1, lastQuestions = 0;
   function followChat() {
     var log = document.getElementById("chatlog");
     if (!log) return;
+    var questions = log.querySelectorAll(".msg.user").length;
+    if (questions !== lastQuestions) {  // a new question: follow its answer again
+      lastQuestions = questions;
+      stick = true;
+    }
     var length = log.textContent.length;
     if (length !== lastLength) {
       lastLength = length;
       if (stick) log.scrollTop = log.scrollHeight;
+    }
+  }
+
+  // Gradio's own strings ("Drop File Here", "Use via API", ...) in the interface language:
+  // window.RAG_GRADIO_AR (from rag/web/text.py) maps each English string to its Arabic.
+  var language = "en";
+  var swapped = new WeakMap();  // text node -> its English original
+  function translateGradio(root) {
+    var arabic = window.RAG_GRADIO_AR || {};
+    var walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    for (var node = walker.nextNode(); node; node = walker.nextNode()) {
+      if (node.parentElement && node.parentElement.closest("#chatlog, #sources, .rag-panel")) {
+        continue;  // the app's own HTML is already in the interface language
+      }
+      var text = node.nodeValue.trim();
+      var original = swapped.get(node);
+      if (language === "ar" && !original && arabic[text]) {
+        swapped.set(node, node.nodeValue);
+        node.nodeValue = node.nodeValue.replace(text, arabic[text]);
+      } else if (language !== "ar" && original) {
+        node.nodeValue = original;
+        swapped.delete(node);
+      }
     }
   }
 
@@ -69,6 +103,8 @@
     document.documentElement.setAttribute("lang", rtl ? "ar" : "en");
     var app = document.querySelector(".gradio-container");
     if (app) app.setAttribute("dir", rtl ? "rtl" : "ltr");
+    language = rtl ? "ar" : "en";
+    translateGradio(document.body);
     return lang;
   };
 
@@ -77,6 +113,7 @@
     new MutationObserver(function () {
       fixDirections(document);
       followChat();
+      if (language === "ar") translateGradio(document.body);
     }).observe(document.body, { childList: true, subtree: true, characterData: true,
                                 attributes: true, attributeFilter: ["dir"] });
   }

@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from rag.config import Settings
 from rag.embedder import Embedder
 from rag.evidence import EvidenceSelector
+from rag.rerank import sentence_rerank
 from rag.retriever import HybridRetriever, rrf
 from rag.store import IndexData, build_vector_index
 from rag.types import Chunk, Document, Passage
@@ -96,9 +97,10 @@ def contains_answer(evidence: list, question: dict) -> bool:
 
 
 def run_language(lang: str, questions: list[dict], retriever: HybridRetriever,
-                 selector: EvidenceSelector, top_k: int) -> dict:
-    index = retriever.index
-    runs: dict[str, list[list[str]]] = {"bm25": [], "dense": [], "rrf": [], "hybrid": []}
+                 selector: EvidenceSelector, settings: Settings) -> dict:
+    index, top_k = retriever.index, settings.top_k
+    runs: dict[str, list[list[str]]] = {"bm25": [], "dense": [], "rrf": [], "hybrid": [],
+                                        "hybrid+sentences": []}
     latency, evidence_latency = [], []
     stages: dict[str, list[float]] = {}
     evidence_hits = {n: 0 for n in EVIDENCE_N}
@@ -133,6 +135,12 @@ def run_language(lang: str, questions: list[dict], retriever: HybridRetriever,
             picked = chosen if n == max(EVIDENCE_N) else \
                 selector.select(q[lang], top, n, candidates.query_vector)
             evidence_hits[n] += contains_answer(picked, q)
+        # What Assistant.retrieve returns: the top sentence_depth re-ranked (rag/rerank.py).
+        depth = settings.sentence_depth
+        reranked = sentence_rerank(q[lang], passages[:depth], selector,
+                                   settings.sentence_weight, candidates.query_vector)
+        runs["hybrid+sentences"].append(doc_ranking(
+            [p.chunk.chunk_id for p in reranked + passages[depth:]], index))
     gold = [q["doc_id"] for q in questions]
     ms = np.array(latency) * 1000
     ev_ms = np.array(evidence_latency) * 1000
@@ -211,8 +219,7 @@ def main() -> None:
                "languages": {}}
     for lang in ("ar", "en"):
         name = f"{lang.upper()}->AR"
-        results["languages"][name] = run_language(lang, questions, retriever, selector,
-                                                  settings.top_k)
+        results["languages"][name] = run_language(lang, questions, retriever, selector, settings)
     print_table(results)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

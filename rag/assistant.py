@@ -26,6 +26,8 @@ from .language import SUPPORTED, arabic_share, detect_language
 from .llm import load_chat_model
 from .milvus_store import MilvusIndex
 from .prompts import PromptBuilder, load_prompt, prompt_text
+from .relevance import relevance, relevance_floor, relevant_passages
+from .rerank import sentence_rerank
 from .retriever import HybridRetriever
 from .store import IndexData, IndexStore
 from .types import ANSWERED, NOT_FOUND, UNVERIFIED, Answer, Evidence, IngestReport, Passage
@@ -126,9 +128,21 @@ class Assistant:
 
     # ------------------------------------------------------------------ public API
 
-    def search(self, query: str, k: int | None = None) -> list[Passage]:
+    def search(self, query: str, k: int | None = None,
+               relevant_only: bool = False) -> list[Passage]:
+        """The top-k passages; with `relevant_only`, only those over the relevance floor
+        (rag/relevance.py), so an unrelated query gets []."""
         check_question(query, self.settings.max_question_chars)
-        return self.retriever().search(query, self.settings.top_k if k is None else check_k(k))
+        k = self.settings.top_k if k is None else check_k(k)
+        passages = self.retrieve(query, k)
+        return relevant_passages(query, passages, self.settings) if relevant_only else passages
+
+    def retrieve(self, query: str, k: int) -> list[Passage]:
+        """The hybrid retriever's top-k, re-ranked by sentence for a query that is not
+        Arabic (rag/rerank.py) among the top `sentence_depth`."""
+        depth = max(k, self.settings.sentence_depth)
+        passages = self.retriever().search(query, depth)
+        return sentence_rerank(query, passages, self.selector, self.settings.sentence_weight)[:k]
 
     def ingest(self, paths: Sequence[str | Path], prune: bool = False, rebuild: bool = False,
                progress=None, allow_large: bool = False,
@@ -164,7 +178,7 @@ class Assistant:
         loading = time.perf_counter()
         # Loaded once, before anything is generated (a broken model file fails here), and
         # reported apart from the answer's own time.
-        retriever, _, checker = self.retriever(), self.llm, self.checker
+        _, _, checker = self.retriever(), self.llm, self.checker
         if time.perf_counter() - loading > 0.05:
             timings["model_loading"] = time.perf_counter() - loading
             started = time.perf_counter()
@@ -176,13 +190,11 @@ class Assistant:
             timings["condense"] = time.perf_counter() - t
 
         t = time.perf_counter()
-        passages = retriever.search(standalone, self.settings.top_k)
+        passages = self.retrieve(standalone, self.settings.top_k)
         evidence = self.selector.select(standalone, passages, self.settings.evidence_sentences)
         timings["retrieval"] = time.perf_counter() - t
         outcome = _Outcomes(self.settings, question, language, standalone, started, timings)
-        relevance = max((p.dense_score or 0.0 for p in passages), default=0.0)
-        floor = getattr(self.settings, f"relevance_floor_{language}")
-        if not evidence or relevance < floor:
+        if not evidence or relevance(passages) < relevance_floor(self.settings, language):
             yield from outcome.not_found()
             return
 

@@ -190,7 +190,9 @@ _AR_STOP = set(tokenize("متى ما ماذا من أين كيف لماذا هل
 _MARKERS = re.compile(r"\[\d+(?:\s*[,،]\s*\d+)*\]")
 
 
-def _content_words(text: str) -> set[str]:
+def content_words(text: str) -> set[str]:
+    """Words that carry meaning: stop words dropped, Arabic normalized and light-stemmed,
+    English lowercased with a crude suffix strip (also how the app marks query words)."""
     words = set()
     for word in re.findall(r"\w+", _MARKERS.sub(" ", text)):
         if word.isascii():
@@ -214,12 +216,12 @@ def restates_question(draft: str, question: str, evidence: str) -> bool:
     dates. Latin names are compared with an Arabic question or evidence by skeleton.
     """
     def names_in(text: str) -> set[str]:  # the draft's name words that `text` names
-        return {w for m in align_names(draft, text) if m.aligned for w in _content_words(m.name)}
+        return {w for m in align_names(draft, text) if m.aligned for w in content_words(m.name)}
 
-    new = _content_words(draft) - _content_words(question) - names_in(question)
+    new = content_words(draft) - content_words(question) - names_in(question)
     if not evidence.strip():
         return not new
-    from_evidence = new & (_content_words(evidence) | names_in(evidence))
+    from_evidence = new & (content_words(evidence) | names_in(evidence))
     asked, stated = quantities(question), quantities(evidence)
     return not from_evidence and not any(
         any(supports(s, q) for s in stated) for q in quantities(draft)

@@ -11,9 +11,9 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass, field
-from datetime import date
 
 from .language import detect_language
+from .metadata import article_metadata, is_metadata_line
 from .sentences import split_sentences
 from .types import Document
 
@@ -55,12 +55,6 @@ _GLUED_AD = re.compile(
     r"^إعلان(?=[\u0621-\u064a])"
     r"(?!(?:ات|اتها|اته|اتهم|ه|ها|هم|هما|ي|ية|يا|يات|ين|يون|ك|كم|نا|ا)(?:[^\u0621-\u064a]|$))"
 )
-_PUBLISHED = re.compile(  # a bare "تاريخ" or "date" needs its colon: "تاريخ العلاقات ..."
-    r"(?:(?:تاريخ النشر|نُ?شر في|published(?:\s+on)?|posted(?:\s+on)?)\s*[:：]?"
-    r"|(?:تاريخ|date)\s*[:：])\s*(.+)",
-    re.IGNORECASE,
-)
-_SOURCE = re.compile(r"(?:المصدر|مصدر الخبر|source)\s*[:：]\s*(.+)", re.IGNORECASE)
 _MARKDOWN_HEADING = re.compile(r"#{1,6}\s+")
 _LIST_ITEM = re.compile(r"(?:[-*•]|\d{1,2}[.)])\s")
 _ENDS_SENTENCE = re.compile(r"[.!?؟:؛;…][\"'”’»)\]]*$")
@@ -68,48 +62,6 @@ _NOT_A_HEADING_END = re.compile(r"[.!:؛;…،,][\"'”’»)\]]*$")  # a questi
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066"
                                     "\u2067\u2068\u2069\ufeff\u00ad"))
 
-_AGENCIES = (
-    "رويترز|فرانس برس|أ ف ب|أ\\.ف\\.ب|ا ف ب|الأناضول|د ب أ|د\\.ب\\.أ|أسوشيتد برس|أ ب|وام|واس|قنا"
-    "|كونا|بترا|سانا|شينخوا|سبوتنيك|Reuters|AFP|AP|Anadolu|Xinhua|DPA"
-)
-_DATELINES = (
-    re.compile(rf"^[^\W\d][\w ]{{0,30}}?\s*[-–—/]\s*({_AGENCIES})\s*$", re.IGNORECASE),
-    re.compile(rf"^[^\n(]{{0,30}}\(\s*({_AGENCIES})\s*\)\s*[-–—:]", re.IGNORECASE),
-    re.compile(r"^([^\W\d_]+(?: [^\W\d_]+)?)\s*/\s*[-–—]\s"),  # "المستقلة/- قال ..."
-)
-
-_MONTHS = {
-    **dict.fromkeys(["يناير", "كانون الثاني", "جانفي", "january", "jan"], 1),
-    **dict.fromkeys(["فبراير", "شباط", "فيفري", "february", "feb"], 2),
-    **dict.fromkeys(["مارس", "آذار", "اذار", "march", "mar"], 3),
-    **dict.fromkeys(["أبريل", "ابريل", "إبريل", "نيسان", "أفريل", "افريل", "april", "apr"], 4),
-    **dict.fromkeys(["مايو", "أيار", "ايار", "ماي", "may"], 5),
-    **dict.fromkeys(["يونيو", "يونيه", "حزيران", "جوان", "june", "jun"], 6),
-    **dict.fromkeys(["يوليو", "يوليه", "تموز", "جويلية", "july", "jul"], 7),
-    **dict.fromkeys(["أغسطس", "اغسطس", "آب", "أوت", "اوت", "august", "aug"], 8),
-    **dict.fromkeys(["سبتمبر", "أيلول", "ايلول", "september", "sept", "sep"], 9),
-    **dict.fromkeys(["أكتوبر", "اكتوبر", "تشرين الأول", "تشرين الاول", "october", "oct"], 10),
-    **dict.fromkeys(["نوفمبر", "تشرين الثاني", "november", "nov"], 11),
-    **dict.fromkeys(["ديسمبر", "كانون الأول", "كانون الاول", "december", "dec"], 12),
-}
-_MONTH = "|".join(sorted(map(re.escape, _MONTHS), key=len, reverse=True))
-_ALT_MONTH = rf"(?:\s*/\s*(?:{_MONTH})|\s*\(\s*(?:{_MONTH})\s*\))?"  # "سبتمبر/أيلول"
-_DATES = [
-    re.compile(p, re.IGNORECASE)
-    for p in (
-        (
-            rf"(?<!\d)(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<m>{_MONTH}){_ALT_MONTH}\.?,?\s+"
-            r"(?P<y>\d{4})(?!\d)"
-        ),
-        (
-            rf"(?<!\w)(?P<m>{_MONTH}){_ALT_MONTH}\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s+"
-            r"(?P<y>\d{4})(?!\d)"
-        ),
-        r"(?<!\d)(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?!\d)",
-        r"(?<!\d)(?P<d>\d{1,2})/(?P<m>\d{1,2})/(?P<y>\d{4})(?!\d)",  # day first, as in Arabic
-    )
-]
-_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "0123456789" * 2)
 
 
 @dataclass
@@ -191,7 +143,7 @@ def _clean_part(lines: list[str]) -> _Part:
         line = _GLUED_AD.sub("", line)
         heading = bool(_MARKDOWN_HEADING.match(line))
         line = _MARKDOWN_HEADING.sub("", line, count=1)
-        meta = _is_metadata(line)
+        meta = is_metadata_line(line)
         if not meta and any(p.fullmatch(line) for p in _BOILERPLATE):
             continue
         if line in seen:
@@ -199,13 +151,6 @@ def _clean_part(lines: list[str]) -> _Part:
         seen.add(line)
         part.lines.append(_Line(line, heading, meta))
     return part
-
-
-def _is_metadata(line: str) -> bool:
-    published = len(line) < 80 and _PUBLISHED.fullmatch(line)
-    return bool(published and find_date(published.group(1))) or bool(
-        len(line) < 150 and _SOURCE.fullmatch(line)
-    )
 
 
 def _split_teasers(lines: list[_Line | None]) -> list[_Part]:
@@ -253,7 +198,8 @@ def _document(part: _Part, n: int, kind: str, source_file: str, content_hash: st
     else:
         title = _title_from_lede(paragraphs[0])
     text = "\n\n".join(paragraphs)
-    date, source, url = _metadata([ln.text for ln in part.lines if ln and ln.meta])
+    date, source = article_metadata([ln.text for ln in part.lines if ln and ln.meta],
+                                    paragraphs, part.raw)
     return Document(
         # The file's hash is in the id: two files of one name in two folders may carry the
         # same "read also" teaser, and each must keep its own document.
@@ -262,25 +208,12 @@ def _document(part: _Part, n: int, kind: str, source_file: str, content_hash: st
         source_file=source_file,
         title=title,
         text=text,
-        date=date or find_date(part.raw),
-        source=source or _dateline_source(paragraphs[:5]) or _domain(url),
+        date=date,
+        source=source,
         language=detect_language(text),
         content_hash=content_hash,
         kind=kind,
     )
-
-
-def _metadata(lines: list[str]) -> tuple[str, str, str]:
-    """(date, source, source URL) from metadata lines; the first of each wins."""
-    date = source = url = ""
-    for line in lines:
-        if (m := _SOURCE.fullmatch(line)) and re.match(r"https?://", m.group(1).strip()):
-            url = url or m.group(1).strip()
-        elif m:
-            source = source or m.group(1).strip()
-        elif m := _PUBLISHED.fullmatch(line):
-            date = date or find_date(m.group(1))
-    return date, source, url
 
 
 def _paragraphs(lines: list[_Line | None]) -> list[str]:
@@ -353,34 +286,4 @@ def _title_from_lede(paragraph: str) -> str:
     cut = sentence.rfind(" ", 0, 90)
     return sentence[: cut if cut > 0 else 90].rstrip("،, ") + "…"
 
-
-def _dateline_source(paragraphs: list[str]) -> str:
-    for paragraph in paragraphs:
-        for pattern in _DATELINES:
-            if m := pattern.match(paragraph):
-                return m.group(1)
-    return ""
-
-
-def _domain(url: str) -> str:
-    m = re.match(r"https?://(?:www\.)?([^/?#]+)", url)
-    return m.group(1) if m else ""
-
-
-def find_date(text: str) -> str:
-    """The first full date (day, month, year) in `text` as YYYY-MM-DD, or ""."""
-    text = text.translate(_DIGITS)
-    found = []
-    for pattern in _DATES:
-        for m in pattern.finditer(text):
-            month = m.group("m")
-            month_number = int(month) if month.isdigit() else _MONTHS[month.lower()]
-            try:
-                day = date(int(m.group("y")), month_number, int(m.group("d")))
-            except ValueError:
-                continue
-            if 1900 <= day.year <= 2100:
-                found.append((m.start(), day.isoformat()))
-                break
-    return min(found)[1] if found else ""
 

@@ -90,6 +90,20 @@ class EvidenceSelector:
         return [Evidence(number=i, text=u.text, start=u.start, end=u.end, passage=u.passage,
                          score=s) for i, (u, s) in enumerate(chosen, start=1)]
 
+    def best_sentence(self, question: str, passages: list[Passage],
+                      query_vector: np.ndarray | None = None) -> dict[int, float]:
+        """Each passage's best sentence cosine with the question, by chunk id (the vectors
+        are cached: the evidence chosen next from the same passages costs nothing more)."""
+        units = self.units(passages)
+        if not units:
+            return {}
+        dense = self._dense(question, [u.text for u in units], query_vector)
+        best: dict[int, float] = {}
+        for unit, score in zip(units, dense, strict=True):
+            row = unit.passage.chunk.chunk_id
+            best[row] = max(best.get(row, -1.0), float(score))
+        return best
+
     def units(self, passages: list[Passage]) -> list[_Unit]:
         """The document's sentences that overlap each passage's chunk, in document offsets.
 

@@ -29,7 +29,7 @@ from .types import Chunk, Document, FileOutcome, IngestReport, Progress
 
 log = logging.getLogger(__name__)
 
-CHUNKER_VERSION = 1  # bump when cleaning or chunking changes what an index holds
+CHUNKER_VERSION = 2  # bump when cleaning or chunking changes what an index holds (2: photo credits)
 EMBED_BATCH = 32
 CHARS_PER_TOKEN = 3  # Arabic news averages ~3.5 with e5's tokenizer: a safe upper estimate
 SECONDS_PER_CHUNK = 0.03  # embedding on 2 cores (benchmarks/ingest_throughput.py)

@@ -21,6 +21,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+import gradio as gr
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -199,13 +200,13 @@ def test_chat_waits_for_the_model_then_streams_an_escaped_cited_answer(tmp_path)
     fake = FakeAssistant()
     web = make_web(tmp_path, fake)
     frames = web.chat("Who is Kirby?", new_session(), "en")
-    chat, _, _, box, state, _ = next(frames)
-    assert "Who is Kirby?" in chat and "pending" in chat and box == ""
+    chat, _, _, box, state, _, _ = next(frames)
+    assert "Who is Kirby?" in chat and "pending" in chat and box.value == ""
     chat = next(frames)[0]
     assert "Loading the language model" in chat
     fake.llm_gate.set()
     rest = list(frames)
-    chat, sources, _, _, state, status = rest[-1]
+    chat, sources, _, _, state, status, _ = rest[-1]
     assert "&lt;b&gt;a spokesman&lt;/b&gt;" in chat and "<b>" not in chat
     assert 'href="#src-1"' in chat and "pending" not in chat
     assert 'id="src-1"' in sources and "Title &lt;i&gt;" in sources
@@ -216,6 +217,69 @@ def test_chat_waits_for_the_model_then_streams_an_escaped_cited_answer(tmp_path)
     # A follow-up gets the earlier turn as history.
     list(web.chat("And when?", state, "en"))
     assert fake.histories[-1] == [("Who is Kirby?", "Kirby is <b>a spokesman</b>.")]
+
+
+class SlowAssistant(FakeAssistant):
+    """Writes its answer word by word until it is cancelled (or 200 words)."""
+
+    def stream(self, question, history=(), cancel=None):
+        self.histories.append(list(history))
+        text = ""
+        for _ in range(200):
+            if cancel is not None and cancel.is_set():
+                break
+            text += "word "
+            time.sleep(0.01)
+            yield "word "
+        yield Answer(question, text.strip(), "en", timings={"total": 1.0})
+
+
+def test_a_second_question_while_answering_is_refused_visibly_and_stays_in_the_box(tmp_path):
+    fake = SlowAssistant()
+    fake.llm_gate.set()
+    web = make_web(tmp_path, fake)
+    first = web.accept("Who is Kirby?", new_session(), "en")
+    state = first[4]
+    stream = web.answer(state, "en")
+    next(stream)  # the answer is being written
+    refused = web.accept("And Shoigu?", state, "en")
+    assert "still being written" in refused[2]  # a notice, not silence
+    assert refused[3] == gr.skip()  # the box keeps the question
+    # The refused question does not start a second copy of the running answer.
+    assert list(web.answer(state, "en")) == [(gr.skip(),) * 7]
+    web.stop(state)
+    frames = list(stream)
+    assert frames and "pending" not in frames[-1][0]
+    assert frames[-1][6].visible is False  # the Stop button goes away with the answer
+    assert "Stopped before the end" in frames[-1][0]
+    # Once it is finished, the same question is accepted.
+    assert web.accept("And Shoigu?", frames[-1][4], "en")[2] == ""
+
+
+def test_new_chat_during_an_answer_drops_it_and_the_next_question_goes_through(tmp_path):
+    fake = SlowAssistant()
+    fake.llm_gate.set()
+    web = make_web(tmp_path, fake)
+    state = web.accept("Who is Kirby?", new_session(), "en")[4]
+    stream = web.answer(state, "en")
+    next(stream)
+    chat, *_ , fresh, _, stop = web.new_chat("en", state)
+    assert "msg" not in chat and fresh["turns"] == [] and stop.visible is False
+    # Whatever the old answer still yields changes nothing on the page.
+    assert all(frame == (gr.skip(),) * 7 for frame in stream)
+    accepted = web.accept("Who is Blinken?", fresh, "en")
+    assert accepted[2] == "" and "Who is Blinken?" in accepted[0]
+    frames = list(web.answer(accepted[4], "en"))
+    assert "word" in frames[-1][0] and frames[-1][4]["turns"][-1]["status"] == "done"
+
+
+def test_remove_asks_first_and_cancel_removes_nothing(tmp_path):
+    fake = FakeAssistant()
+    web = make_web(tmp_path, fake)
+    question, row = web.confirm_remove(["old.txt"], "ar")
+    assert "أتحذف old.txt" in question and row.visible is True
+    message, row = web.cancel_remove("ar")
+    assert "لم يُحذف شيء" in message and row.visible is False
 
 
 @pytest.mark.parametrize(("error", "expected"), [
@@ -267,7 +331,7 @@ def test_remove_deletes_the_kept_copy_and_nothing_outside_the_folder(tmp_path):
     (tmp_path / "outside.txt").write_text("x", encoding="utf-8")
     (uploads / "new.txt").write_text("x", encoding="utf-8")
     report, *_ = web.remove(["old.txt", "../outside.txt"], "en", new_session())
-    assert "Removed: old.txt, outside.txt" in report
+    assert "Removed: old.txt (0 documents, 0 passages), outside.txt (0 documents" in report
     assert not (uploads / "old.txt").exists() and (tmp_path / "outside.txt").exists()
     # Documents are removed by key (their path): an upload's copy goes, a file that was
     # ingested from elsewhere stays where it is.

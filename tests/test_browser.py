@@ -225,6 +225,8 @@ def test_upload_a_document_then_find_it(page, tmp_path):
     page.locator("#remove-files input").fill("zz_lighthouse")
     page.get_by_role("option", name=re.compile(UPLOAD_NAME)).click()
     page.click("#remove-button")
+    page.locator("#remove-question").wait_for()  # asks first
+    page.click("#remove-yes")
     page.wait_for_function(
         f"!document.querySelector('#docs-list tr[data-file=\"{UPLOAD_NAME}\"]') && "
         "document.querySelector('#docs-list table.docs')", timeout=120_000)

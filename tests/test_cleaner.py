@@ -4,9 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from rag.cleaner import ArticleCleaner, find_date
+from rag.cleaner import ArticleCleaner
 from rag.language import detect_language
 from rag.loader import ArticleLoader
+from rag.metadata import find_date
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 

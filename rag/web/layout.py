@@ -6,13 +6,13 @@ The fonts come from assets/fonts and nothing is fetched from the internet.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
-from ..uploads import UPLOAD_TYPES
-from .text import lang_of, t
+from .text import GRADIO_STRINGS, lang_of, t
 from .webapp import WebApp, new_session
 
 ASSETS = Path(__file__).resolve().parent.parent.parent / "assets"
@@ -80,6 +80,9 @@ class Page:
                     with gr.Column(scale=1, min_width=130):
                         self.send = gr.Button(t(EN, "send"), variant="primary",
                                               elem_id="send")
+                        # Shown while an answer is being written (the busy state).
+                        self.stop = gr.Button(t(EN, "stop"), variant="stop", elem_id="stop",
+                                              visible=False, size="sm")
                         self.new = gr.Button(t(EN, "new_chat"), elem_id="new-chat", size="sm")
                 with gr.Row(elem_id="examples"):
                     self.examples_title = gr.HTML(views.muted(EN, "examples"), js_on_load=None,
@@ -108,9 +111,10 @@ class Page:
         with gr.Tab(t(EN, "tab_documents"), id="documents",
                     elem_id="tab-documents") as self.tab_docs:
             self.upload_help = gr.HTML(self.views.upload_help(EN), js_on_load=None)
+            # Any file type reaches the app, which refuses the wrong ones in the user's
+            # language (Gradio's own refusal is an English-only toast).
             self.files = gr.File(label=t(EN, "upload_label"), file_count="multiple",
-                                 file_types=list(UPLOAD_TYPES), type="filepath",
-                                 elem_id="upload", height=140)
+                                 type="filepath", elem_id="upload", height=140)
             self.report = gr.HTML("", elem_id="docs-report", js_on_load=None)
             with gr.Row():
                 self.to_remove = gr.Dropdown([], value=[], multiselect=True,
@@ -120,37 +124,59 @@ class Page:
                                             elem_id="remove-button", scale=1)
                 self.refresh_btn = gr.Button(t(EN, "refresh"), elem_id="refresh-docs",
                                              scale=0, min_width=100)
+            with gr.Column(visible=False, elem_id="remove-confirm") as self.confirm_row, \
+                    gr.Row():
+                self.remove_yes = gr.Button(t(EN, "remove_yes"), variant="stop",
+                                            elem_id="remove-yes", size="sm")
+                self.remove_no = gr.Button(t(EN, "remove_cancel"), elem_id="remove-no",
+                                           size="sm")
             self.docs = gr.HTML("", elem_id="docs-list", js_on_load=None)
 
     # ---------------------------------------------------------------- events
 
     def _events(self, demo: gr.Blocks) -> None:
         web, state, lang = self.web, self.state, self.lang
-        chat_outputs = [self.chat, self.sources, self.notice, self.question, state, self.status]
-        chat_args = {"fn": web.chat, "inputs": [self.question, state, lang],
-                     "outputs": chat_outputs, "concurrency_limit": 1,
-                     "concurrency_id": "llm", "show_progress": "minimal",
-                     "show_progress_on": [self.chat], **PRIVATE}
-        asked = [self.question.submit(**chat_args), self.send.click(**chat_args)]
+        chat_outputs = [self.chat, self.sources, self.notice, self.question, state, self.status,
+                        self.stop]
+        # Enter, Ask and the examples: the question is accepted at once (never queued, never
+        # dropped: trigger_mode="multiple"), then its answer streams.
+        accept = {"fn": web.accept, "inputs": [self.question, state, lang],
+                  "outputs": chat_outputs, "queue": False, "trigger_mode": "multiple",
+                  "show_progress": "hidden", "show_progress_on": [self.chat], **PRIVATE}
+        # "multiple" here too: with Gradio's default ("once") an answer event still queued
+        # (a refused question's) silently dropped the next accepted question's answer.
+        answer = {"fn": web.answer, "inputs": [state, lang], "outputs": chat_outputs,
+                  "concurrency_limit": 1, "concurrency_id": "llm", "show_progress": "hidden",
+                  "show_progress_on": [self.chat], "trigger_mode": "multiple", **PRIVATE}
+        self.question.submit(**accept).then(**answer)
+        self.send.click(**accept).then(**answer)
         for button in self.example_buttons:
-            asked.append(button.click(lambda q: q, button, self.question, queue=False,
-                                      **PRIVATE).then(**chat_args))
-        self.new.click(web.new_chat, [lang], chat_outputs, cancels=asked, queue=False,
-                       **PRIVATE)
+            button.click(lambda q: q, button, self.question, queue=False, **PRIVATE) \
+                .then(**accept).then(**answer)
+        self.stop.click(web.stop, [state], None, queue=False, **PRIVATE)
+        self.new.click(web.new_chat, [lang, state], chat_outputs, queue=False, **PRIVATE)
 
-        search_args = {"fn": web.ui_search, "inputs": [self.query, self.k, lang],
-                       "outputs": self.results, "concurrency_limit": 4,
+        search_args = {"fn": web.ui_search, "inputs": [self.query, self.k, lang, state],
+                       "outputs": [self.results, state], "concurrency_limit": 4,
                        "concurrency_id": "search", **PRIVATE}
         self.query.submit(**search_args)
         self.search_btn.click(**search_args)
 
         documents = [self.docs, self.to_remove]
+        # Progress once, in the upload box itself (not a spinner over every panel).
         self.files.upload(web.upload, [self.files, lang, state],
                           [self.report, *documents, self.files, self.status],
-                          concurrency_limit=1, concurrency_id="write", **PRIVATE)
-        self.remove_btn.click(web.remove, [self.to_remove, lang, state],
-                              [self.report, *documents, self.status],
-                              concurrency_limit=1, concurrency_id="write", **PRIVATE)
+                          concurrency_limit=1, concurrency_id="write",
+                          show_progress_on=[self.files], **PRIVATE)
+        # Remove asks first (the confirmation row), then says what it removed.
+        self.remove_btn.click(web.confirm_remove, [self.to_remove, lang],
+                              [self.report, self.confirm_row], queue=False, **PRIVATE)
+        self.remove_no.click(web.cancel_remove, [lang], [self.report, self.confirm_row],
+                             queue=False, **PRIVATE)
+        self.remove_yes.click(web.remove, [self.to_remove, lang, state],
+                              [self.report, *documents, self.status, self.confirm_row],
+                              concurrency_limit=1, concurrency_id="write",
+                              show_progress_on=[self.report], **PRIVATE)
         self.refresh_btn.click(web.refresh_documents, [lang], documents, **PRIVATE)
         self.tab_docs.select(web.refresh_documents, [lang], documents, **PRIVATE)
 
@@ -159,10 +185,11 @@ class Page:
         demo.load(self._tick, [lang, state], [self.status, self.timer], queue=False, **PRIVATE)
 
         relabeled = [self.header, self.status, self.tab_chat, self.tab_search, self.tab_docs,
-                     self.chat, self.sources, self.question, self.send, self.new,
+                     self.chat, self.sources, self.question, self.send, self.stop, self.new,
                      self.examples_title, self.search_intro, self.query, self.k,
                      self.search_btn, self.upload_help, self.files, self.to_remove,
-                     self.remove_btn, self.refresh_btn, self.docs]
+                     self.remove_btn, self.refresh_btn, self.docs, self.results,
+                     self.remove_yes, self.remove_no]
         lang.change(self._relabel, [lang, state], relabeled, queue=False,
                     js="(lang, session) => [window.ragSetLanguage(lang), session]", **PRIVATE)
         # The interface follows the browser's language until the user picks one.
@@ -186,14 +213,16 @@ class Page:
                 views.chat(session["turns"], lg), views.sources(session["turns"], lg),
                 gr.Textbox(label=t(lg, "question_label"),
                            placeholder=t(lg, "question_placeholder")),
-                gr.Button(t(lg, "send")), gr.Button(t(lg, "new_chat")),
+                gr.Button(t(lg, "send")), gr.Button(t(lg, "stop")), gr.Button(t(lg, "new_chat")),
                 views.muted(lg, "examples"), views.muted(lg, "search_intro"),
                 gr.Textbox(label=t(lg, "search_label"), placeholder=t(lg, "search_placeholder")),
                 gr.Slider(label=t(lg, "search_k")),
                 gr.Button(t(lg, "search_button")), views.upload_help(lg),
                 gr.File(label=t(lg, "upload_label")),
                 gr.Dropdown(label=t(lg, "remove_label"), multiselect=True),
-                gr.Button(t(lg, "remove_button")), gr.Button(t(lg, "refresh")), table)
+                gr.Button(t(lg, "remove_button")), gr.Button(t(lg, "refresh")), table,
+                self.web.search_results(session, lg), gr.Button(t(lg, "remove_yes")),
+                gr.Button(t(lg, "remove_cancel")))
 
 
 # ====================================================================== serving
@@ -213,7 +242,10 @@ def page_css() -> str:
 
 
 def page_head() -> str:
-    return f"<script>\n{(ASSETS / 'app.js').read_text(encoding='utf-8')}\n</script>"
+    """The page's script, after the Arabic for Gradio's own strings (text.py) it swaps in."""
+    strings = json.dumps(GRADIO_STRINGS, ensure_ascii=False).replace("</", "<\\/")
+    return (f"<script>window.RAG_GRADIO_AR = {strings};\n"
+            f"{(ASSETS / 'app.js').read_text(encoding='utf-8')}\n</script>")
 
 
 def theme() -> gr.themes.Base:

@@ -8,10 +8,12 @@ import re
 from typing import Any
 
 from ..citations import MARKER_NUMBERS, marker_numbers
+from ..claims import content_words
 from ..language import detect_language, is_rtl
 from ..untrusted import shown
 
 BLANK_LINES = re.compile(r"\n\s*\n")
+WORD = re.compile(r"\w+")
 PASSAGE_CONTEXT = 350  # characters shown around a cited sentence in a long paragraph
 
 
@@ -96,3 +98,18 @@ def highlighted(text: str, left: int, right: int, start: int, end: int, mark_id:
     before = ("… " if left > 0 and text[left - 1] != "\n" else "") + esc(text[left:start])
     after = esc(text[end:right]) + (" …" if right < len(text) and text[right] != "\n" else "")
     return f'{before}<mark class="hl"{ident}>{esc(text[start:end])}</mark>{after}'
+
+
+def mark_words(text: str, query: str) -> str:
+    """Escaped `text` with the words that carry the query's meaning in a <mark class="qw">
+    (compared as `content_words` compares them: Arabic normalized and light-stemmed)."""
+    wanted = content_words(query)
+    if not wanted:
+        return esc(text)
+    out, last = [], 0
+    for m in WORD.finditer(text):
+        if content_words(m.group()) & wanted:
+            out.append(f'{esc(text[last:m.start()])}<mark class="qw">{esc(m.group())}</mark>')
+            last = m.end()
+    out.append(esc(text[last:]))
+    return "".join(out)

@@ -1,5 +1,5 @@
-"""What every session of the web app shares: the Assistant, the uploads folder, the cancel
-events of running answers, and a warm-up that loads the models in the background at start.
+"""What every session of the web app shares: the Assistant, the uploads folder, the answers
+being written (one per session), and a warm-up that loads the models in the background at start.
 
 Loading is the Assistant's own (its `embedder` and `llm` load once, on first use, and block
 other callers until then); the warm-up only uses them early, so that the page comes up at
@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 
 from ..assistant import Assistant
 from ..config import Settings
@@ -33,7 +34,8 @@ class Service:
         self.errors: dict[str, str] = {}  # "embedder" or "llm": why the warm-up failed
         self.load_seconds: dict[str, float] = {}
         self._warm_up: threading.Thread | None = None
-        self._cancels: dict[str, threading.Event] = {}
+        self._runs: dict[str, Run] = {}  # session -> the answer being written there
+        self._runs_lock = threading.Lock()
 
     # ---------------------------------------------------------------- models
 
@@ -94,21 +96,47 @@ class Service:
         except IndexStoreError:
             return None
 
-    # ---------------------------------------------------------------- cancelling answers
+    # ---------------------------------------------------------------- running answers
 
-    def cancel_event(self, session: str) -> threading.Event:
-        event = threading.Event()
-        self._cancels[session] = event
-        return event
+    def start_run(self, session: str) -> Run | None:
+        """A new answer for `session`, or None while one is still being written there."""
+        with self._runs_lock:
+            if session in self._runs:
+                return None
+            run = self._runs[session] = Run()
+            return run
 
-    def finished(self, session: str, event: threading.Event) -> None:
-        if self._cancels.get(session) is event:
-            del self._cancels[session]
+    def run(self, session: str) -> Run | None:
+        return self._runs.get(session)
 
-    def cancel(self, session: str) -> None:
-        event = self._cancels.pop(session, None)
-        if event is not None:
-            event.set()
+    def finished(self, session: str, run: Run) -> None:
+        with self._runs_lock:
+            if self._runs.get(session) is run:
+                del self._runs[session]
+
+    def stop(self, session: str) -> None:
+        """End the session's answer; what was written so far is kept."""
+        run = self._runs.get(session)
+        if run is not None:
+            run.cancel.set()
+
+    def discard(self, session: str) -> None:
+        """End the session's answer and show nothing more of it (a new conversation)."""
+        with self._runs_lock:
+            run = self._runs.pop(session, None)
+        if run is not None:
+            run.discarded = True
+            run.cancel.set()
+
+
+class Run:
+    """One answer being written: `cancel` ends it, `discarded` hides whatever comes after."""
+
+    def __init__(self) -> None:
+        self.id = uuid.uuid4().hex  # the conversation state names the run its question started
+        self.cancel = threading.Event()
+        self.started = False  # its answer is streaming (set once, by WebApp.answer)
+        self.discarded = False
 
 
 def _reason(error: Exception) -> str:

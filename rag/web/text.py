@@ -39,6 +39,13 @@ TEXT: dict[str, dict[str, str]] = {
                            "articles, nothing is the model's.",
         "unsupported_note": "Careful: the cited passages do not clearly support this answer.",
         "stopped_note": "(stopped)",
+        "stop": "Stop",
+        "stopped_by_user": "Stopped before the end: this answer was not checked against the "
+                           "sources.",
+        "busy_placeholder": "An answer is being written… type your next question; "
+                            "it is sent when this one ends, or press Stop",
+        "busy_refused": "An answer is still being written. Your question stays in the box: "
+                        "ask again when it ends, or press Stop first.",
         "rewritten_as": "Searched as: {question}",
         # sources
         "sources_title": "Sources",
@@ -56,8 +63,10 @@ TEXT: dict[str, dict[str, str]] = {
         "search_k": "Passages to show",
         "search_intro": "Shows the best-matching passages without the language model "
                         "(works while it is still loading).",
-        "search_none": "No passage matches this query.",
-        "search_score": "score {score:.3f}",
+        "search_none": "No relevant passage: nothing in the indexed articles is close enough "
+                       "to this query. Try other words, or names as the articles spell them.",
+        "search_score": "similarity {score:.2f}",
+        "search_word_match": "word match",
         # documents
         "upload_label": "Drop files here or click to upload",
         "upload_help": "Up to {mb} MB per file. Types: {types}. Files are added to the "
@@ -78,6 +87,11 @@ TEXT: dict[str, dict[str, str]] = {
         "remove_button": "Remove from the index",
         "remove_none": "Choose at least one file to remove.",
         "removed": "Removed: {names}",
+        "remove_confirm": "Remove {names} from the index? This cannot be undone.",
+        "remove_yes": "Yes, remove",
+        "remove_cancel": "Cancel",
+        "remove_cancelled": "Nothing was removed.",
+        "file_counts": "{name} ({documents} documents, {chunks} passages)",
         "refresh": "Refresh",
         "stage_reading files": "Reading files",
         "stage_embedding chunks": "Indexing passages",
@@ -141,6 +155,11 @@ TEXT: dict[str, dict[str, str]] = {
                            "شيء من كتابة النموذج.",
         "unsupported_note": "تنبيه: المقاطع المستشهد بها لا تدعم هذه الإجابة بوضوح.",
         "stopped_note": "(توقف)",
+        "stop": "أوقف",
+        "stopped_by_user": "أُوقفت قبل نهايتها: لم يُتحقق من هذه الإجابة في المصادر.",
+        "busy_placeholder": "تُكتب الآن إجابة… اكتب سؤالك التالي واسأله حين تنتهي، أو اضغط «أوقف»",
+        "busy_refused": "ما زالت الإجابة الحالية تُكتب. بقي سؤالك في المربع: اسأله حين تنتهي، "
+                        "أو اضغط «أوقف» أولاً.",
         "rewritten_as": "بُحث عنه بصيغة: {question}",
         "sources_title": "المصادر",
         "sources_empty": "ستظهر هنا المقاطع التي تستشهد بها آخر إجابة.",
@@ -155,8 +174,10 @@ TEXT: dict[str, dict[str, str]] = {
         "search_button": "ابحث",
         "search_k": "عدد المقاطع",
         "search_intro": "يعرض أنسب المقاطع دون النموذج اللغوي (يعمل أثناء تحميله).",
-        "search_none": "لا يوجد مقطع يطابق هذا البحث.",
-        "search_score": "الدرجة {score:.3f}",
+        "search_none": "لا توجد مقاطع ذات صلة: لا شيء في المقالات المفهرسة قريب بما يكفي من "
+                       "هذا البحث. جرّب كلمات أخرى، أو الأسماء كما تكتبها المقالات.",
+        "search_score": "التشابه {score:.2f}",
+        "search_word_match": "تطابق كلمات",
         "upload_label": "أفلت الملفات هنا أو انقر للرفع",
         "upload_help": "حتى {mb} ميغابايت لكل ملف. الأنواع: {types}. تُضاف الملفات إلى الفهرس "
                        "فوراً؛ والملف الذي يحمل الاسم نفسه يحل محل القديم.",
@@ -176,6 +197,11 @@ TEXT: dict[str, dict[str, str]] = {
         "remove_button": "احذف من الفهرس",
         "remove_none": "اختر ملفاً واحداً على الأقل لحذفه.",
         "removed": "حُذف: {names}",
+        "remove_confirm": "أتحذف {names} من الفهرس؟ لا يمكن التراجع عن ذلك.",
+        "remove_yes": "نعم، احذف",
+        "remove_cancel": "إلغاء",
+        "remove_cancelled": "لم يُحذف شيء.",
+        "file_counts": "{name} ({documents} مستندات، {chunks} مقاطع)",
         "refresh": "تحديث",
         "stage_reading files": "قراءة الملفات",
         "stage_embedding chunks": "فهرسة المقاطع",
@@ -208,6 +234,22 @@ TEXT: dict[str, dict[str, str]] = {
         "error_prefix": "عذراً، تعذّر ذلك: {message}",
         "error_models": "تعذّر تحميل النماذج: {message}",
     },
+}
+
+
+# Gradio's own strings on the page, as it renders them in English, and what the Arabic
+# interface shows instead (assets/app.js swaps them when the language changes).
+GRADIO_STRINGS: dict[str, str] = {
+    "Drop File Here": "أفلت الملف هنا",
+    "- or -": "- أو -",
+    "Click to Upload": "انقر للرفع",
+    "Use via API": "الاستخدام عبر واجهة API",
+    "Built with Gradio": "بُني باستخدام Gradio",
+    "Settings": "الإعدادات",
+    "Error": "خطأ",
+    "Loading...": "جارٍ التحميل...",
+    "Clear": "مسح",
+    "Upload": "رفع",
 }
 
 

@@ -15,6 +15,7 @@ from .render import (
     highlighted,
     lang_attr,
     locate,
+    mark_words,
     meta_html,
     passage_window,
     render_answer_text,
@@ -24,6 +25,13 @@ from .service import Service
 from .text import t
 
 ReportLine = tuple[str, str, str]  # (css class, file name, message)
+
+
+def panel(lang: str, inner: str, classes: str = "rag-panel") -> str:
+    """A part of the page in the interface's direction: headings, counts and table columns
+    of the Arabic interface run right to left (each passage still sets its own direction)."""
+    d = "rtl" if lang == "ar" else "ltr"
+    return f'<div class="{classes}" dir="{d}" lang="{lang_attr(lang)}">{inner}</div>'
 
 
 class Views:
@@ -74,7 +82,7 @@ class Views:
                      first_token=format_seconds(timings.get("first_token"), lang),
                      total=format_seconds(timings.get("total"), lang))
             parts.append(f'<span class="part timings">{esc(last)}</span>')
-        return f'<div class="status-bar" dir="auto">{"".join(parts)}</div>'
+        return panel(lang, "".join(parts), "status-bar")
 
     @staticmethod
     def notice(message: str) -> str:
@@ -82,14 +90,16 @@ class Views:
             if message else ""
 
     @staticmethod
-    def report(lines: list[ReportLine], element_id: str = "") -> str:
-        """A list of outcomes, one per file (or for the whole batch when the name is empty)."""
+    def report(lines: list[ReportLine], lang: str, element_id: str = "") -> str:
+        """A list of outcomes, one per file (or for the whole batch when the name is empty),
+        in the interface's direction; a file name keeps its own inside it."""
         ident = f' id="{esc(element_id)}"' if element_id else ""
         items = "".join(
-            f'<li class="{cls}" dir="auto">'
+            "<li class=\"" + cls + "\">"
             + (f'<b dir="auto">{esc(name)}</b>: ' if name else "")
             + f"{esc(message)}</li>" for cls, name, message in lines)
-        return f'<ul class="report"{ident}>{items}</ul>'
+        d = "rtl" if lang == "ar" else "ltr"
+        return f'<ul class="report"{ident} dir="{d}" lang="{lang_attr(lang)}">{items}</ul>'
 
     # ---------------------------------------------------------------- chat
 
@@ -134,7 +144,9 @@ class Views:
                 body = f'<p class="waiting">{esc(t(a_lang, "thinking"))}</p>'
             if status == "pending" and text.strip():
                 notes.append(("checking", t(a_lang, "checking_note")))
-            if status == "done" and answer.get("status") == "unverified":
+            if status == "done" and turn.get("stopped"):
+                notes.append(("warn", t(a_lang, "stopped_by_user")))
+            elif status == "done" and answer.get("status") == "unverified":
                 notes.append(("warn", t(a_lang, "unverified_note")))
             if status == "done" and answer:
                 if answer.get("standalone_question"):
@@ -158,16 +170,18 @@ class Views:
         title = f'<h2>{esc(t(lang, "sources_title"))}</h2>'
         answered = [tn for tn in turns if tn["status"] == "done" and tn.get("answer")]
         if not answered or answered[-1] is not turns[-1]:
-            return f'{title}<p class="sources-empty">{esc(t(lang, "sources_empty"))}</p>'
+            return panel(lang, f'{title}<p class="sources-empty">'
+                               f'{esc(t(lang, "sources_empty"))}</p>')
         citations = answered[-1]["answer"].get("citations", [])
         # The passages of an unverified answer support nothing: no "weak support" badges.
         judged = answered[-1]["answer"].get("status") != "unverified"
         if not citations:
-            return f'{title}<p class="sources-empty">{esc(t(lang, "sources_none"))}</p>'
+            return panel(lang, f'{title}<p class="sources-empty">'
+                               f'{esc(t(lang, "sources_none"))}</p>')
         index = self.service.index()
         documents = index.documents if index is not None else {}
-        return title + "".join(self.source_entry(c, documents.get(c["doc_id"]), lang, judged)
-                               for c in citations)
+        return panel(lang, title + "".join(
+            self.source_entry(c, documents.get(c["doc_id"]), lang, judged) for c in citations))
 
     @staticmethod
     def source_entry(c: dict[str, Any], document: Any, lang: str, judged: bool = True) -> str:
@@ -206,25 +220,29 @@ class Views:
     # ---------------------------------------------------------------- search
 
     @staticmethod
-    def hits(passages: list[dict[str, Any]], lang: str) -> str:
+    def hits(passages: list[dict[str, Any]], lang: str, query: str = "") -> str:
+        """Search results, the query's words marked; none means nothing relevant enough."""
         if not passages:
-            return f'<p class="sources-empty">{esc(t(lang, "search_none"))}</p>'
-        out = ['<div class="hits">']
+            return panel(lang, f'<p class="sources-empty" id="search-none">'
+                               f'{esc(t(lang, "search_none"))}</p>')
+        out = []
         for p in passages:
             d = text_dir(p["text"])
             meta = [p.get("date") or t(lang, "no_date"), p.get("source") or t(lang, "no_source"),
                     p.get("source_file", "")]
+            # The cosine, comparable across queries (the fused score is relative to the rest).
+            score = t(lang, "search_score", score=p["dense_score"]) \
+                if p.get("dense_score") is not None else t(lang, "search_word_match")
             out.append(
                 f'<article class="source" dir="{d}" lang="{"ar" if d == "rtl" else "en"}">'
                 f'<div class="head"><span class="num">{p["rank"]}.</span>'
                 f'<span class="title" dir="auto">{esc(p["title"])}</span>'
-                f'<span class="score">{esc(t(lang, "search_score", score=p["score"]))}</span>'
+                f'<span class="score">{esc(score)}</span>'
                 f'</div><div class="meta" dir="auto">'
                 f'{meta_html(meta)}</div>'
-                f'<p class="passage" dir="{d}">{esc(BLANK_LINES.sub(chr(10), p["text"]))}'
-                f'</p></article>')
-        out.append("</div>")
-        return "".join(out)
+                f'<p class="passage" dir="{d}">'
+                f'{mark_words(BLANK_LINES.sub(chr(10), p["text"]), query)}</p></article>')
+        return panel(lang, "".join(out), "rag-panel hits")
 
     # ---------------------------------------------------------------- documents
 
@@ -234,32 +252,58 @@ class Views:
         text = text.replace(esc(types), f'<span dir="ltr">{esc(types)}</span>')
         return f'<p class="muted" id="upload-help" dir="auto">{text}</p>'
 
+    def file_counts(self, keys: list[str], lang: str) -> str:
+        """ "a.txt (2 documents, 7 passages), b.txt (…)": what removing these files (by
+        document key) takes."""
+        index = self.service.index()
+        per_doc = index.chunks_per_document() if index is not None else {}
+        out = []
+        for key in keys:
+            docs = {d.doc_id for d in index.documents.values() if d.key == key} \
+                if index is not None else set()
+            chunks = sum(per_doc.get(doc_id, 0) for doc_id in docs)
+            out.append(t(lang, "file_counts", name=Path(key).name, documents=len(docs),
+                         chunks=chunks))
+        return "، ".join(out) if lang == "ar" else ", ".join(out)
+
     def documents(self, lang: str) -> tuple[str, list[tuple[str, str]]]:
         """The table of indexed documents and the (label, file) choices for removal."""
         title = f'<h2>{esc(t(lang, "docs_title"))}</h2>'
         if self.service.state("embedder") == "loading":
-            return f'{title}<p class="sources-empty">{esc(t(lang, "docs_loading"))}</p>', []
+            return panel(lang, f'{title}<p class="sources-empty">'
+                               f'{esc(t(lang, "docs_loading"))}</p>'), []
         index = self.service.index()
         if index is None or not index.documents:
-            return f'{title}<p class="sources-empty">{esc(t(lang, "docs_empty"))}</p>', []
+            return panel(lang, f'{title}<p class="sources-empty">'
+                               f'{esc(t(lang, "docs_empty"))}</p>'), []
         per_doc = index.chunks_per_document()
         docs = sorted(index.documents.values(), key=lambda d: (d.source_file, d.doc_id))
         files = {d.key for d in docs}
-        head = "".join(f"<th>{esc(t(lang, k))}</th>" for k in
-                       ("col_title", "col_date", "col_source", "col_kind", "col_file",
-                        "col_chunks"))
+        columns = ("col_title", "col_date", "col_source", "col_kind", "col_file", "col_chunks")
+        head = "".join(f"<th>{esc(t(lang, k))}</th>" for k in columns)
+        # Each cell carries its column's name: on a narrow screen a row is shown as a card.
+        cell = {k: f' data-label="{esc(t(lang, k))}"' for k in columns}
         rows = []
         for d in docs:
             kind = t(lang, f"kind_{d.kind}") if d.kind in ("article", "teaser") else d.kind
+            # Values are isolated (<bdi>) from the panel's direction and from the label a card
+            # puts before them: a file name or an ISO date keeps its order in Arabic.
+            date = f'<bdi dir="ltr">{esc(d.date)}</bdi>' if d.date else \
+                f"<bdi>{esc(t(lang, 'no_date'))}</bdi>"
             rows.append(f'<tr data-file="{esc(d.source_file)}">'
-                        f'<td dir="auto">{esc(d.title)}</td><td>{esc(d.date)}</td>'
-                        f'<td dir="auto">{esc(d.source)}</td><td>{esc(kind)}</td>'
-                        f'<td class="file" dir="auto">{esc(d.source_file)}</td>'
-                        f'<td class="num">{per_doc.get(d.doc_id, 0)}</td></tr>')
+                        f'<td class="title" dir="auto"{cell["col_title"]}>{esc(d.title)}</td>'
+                        f'<td{cell["col_date"]}>{date}</td>'
+                        f'<td{cell["col_source"]}>'
+                        f'<bdi>{esc(d.source or t(lang, "no_source"))}</bdi></td>'
+                        f'<td{cell["col_kind"]}><bdi>{esc(kind)}</bdi></td>'
+                        f'<td class="file"{cell["col_file"]}>'
+                        f'<bdi dir="ltr">{esc(d.source_file)}</bdi></td>'
+                        f'<td class="num"{cell["col_chunks"]}>{per_doc.get(d.doc_id, 0)}</td>'
+                        f'</tr>')
         count = t(lang, "docs_count", documents=len(docs), files=len(files), chunks=index.size)
-        table = (f'{title}<p class="muted">{esc(count)}</p><div class="docs-wrap">'
-                 f'<table class="docs"><thead><tr>{head}</tr></thead>'
-                 f'<tbody>{"".join(rows)}</tbody></table></div>')
+        table = panel(lang, f'{title}<p class="muted">{esc(count)}</p><div class="docs-wrap">'
+                            f'<table class="docs"><thead><tr>{head}</tr></thead>'
+                            f'<tbody>{"".join(rows)}</tbody></table></div>')
         # Removal is by document key (its path): two folders may each hold an "article.txt".
         titles: dict[str, str] = {}
         for d in docs:
