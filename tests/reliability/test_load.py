@@ -120,5 +120,6 @@ def test_concurrent_asks_and_searches(embedder):
         own = [c["doc_id"].startswith(spec["file"] + "#") for c in answer["citations"]]
         assert all(own) if answer["status"] == "answered" else any(own), (call.sent, answer)
     for call in searches:  # under load, the same passages as the same query alone
-        assert isinstance(call.result, list) and len(call.result) == 5, call.result
+        # (Only relevant passages are returned: up to 5, at least the one asked about.)
+        assert isinstance(call.result, list) and 1 <= len(call.result) <= 5, call.result
         assert [p["chunk_id"] for p in call.result] == alone[call.sent], call.sent

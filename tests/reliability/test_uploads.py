@@ -39,7 +39,8 @@ ARABIC = ("افتتاح مكتبة جديدة في وسط المدينة\n\n"
 LATIN1 = ("Le café de la gare a rouvert à Zürich\n\n"
           "Après des travaux d'été, le café a rouvert ses portes lundi, a annoncé la société "
           "propriétaire. Les prix ne changent pas, a précisé la gérante.\n")
-ITEM = re.compile(r'<li class="(\w*)" dir="auto">(?:<b dir="auto">(.*?)</b>: )?(.*?)</li>')
+# (A report line takes the interface's direction from its list; the file name its own.)
+ITEM = re.compile(r'<li class="(\w*)">(?:<b dir="auto">(.*?)</b>: )?(.*?)</li>')
 
 
 def make_pdf(pages: list[bytes], compress: bool = False) -> bytes:
