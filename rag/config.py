@@ -65,9 +65,10 @@ class Settings:
     # A query that is not Arabic is matched against the Arabic sentences of its top
     # sentence_depth passages too: e5 pairs an English question with one Arabic sentence better
     # than with a 160-token chunk. Each passage's cosine is mixed with its best sentence's at
-    # sentence_weight x the query's non-Arabic share (rag/rerank.py). XQuAD EN->AR recall@1
-    # 0.755 -> 0.782 on 400 questions with 0.5 (0.3: 0.767, 0.7: 0.775); Arabic queries lost a
-    # little (0.897 -> 0.890 dense), so they are left as they are.
+    # sentence_weight x the query's non-Arabic share (rag/rerank.py). XQuAD EN->AR, 400
+    # questions: recall@1 0.755 -> 0.800, recall@5 0.945 -> 0.960 (reports/
+    # xquad_retrieval_sentences.json); weights 0.3 / 0.7 did less. Mixed into Arabic queries it
+    # cost a little (dense recall@1 0.897 -> 0.890), so they keep the hybrid order.
     sentence_weight: float = 0.5
     sentence_depth: int = 10
     # vectors; above this an HNSW index replaces exact search. Flat search costs ~60 ms per
