@@ -182,7 +182,7 @@ def main() -> None:
         step = build if args.step == "build" else measure
         print(json.dumps(step(args.one[0], int(args.one[1]), args.dir)))
         return
-    out = {"machine": f"{os.cpu_count()} CPU cores, shared with other jobs",
+    out = {"machine": f"{os.cpu_count()} CPU cores, other load in each row's load_average",
            "command": " ".join(sys.argv), "rows": []}
     for n in args.sizes:
         for backend in args.backends:
