@@ -166,12 +166,11 @@ def find_files(paths: list[Path], follow_symlinks: bool = False) -> FoundFiles:
 def _walk(root: Path, follow_symlinks: bool, found: FoundFiles) -> None:
     real_root = root.resolve()
     for folder, dirs, files in os.walk(root):
-        for name in sorted(d for d in dirs if not d.startswith(".")):
-            if (Path(folder) / name).is_symlink():
-                found.skipped.append((Path(folder) / name,
-                                      "a symbolic link to a folder (not followed)"))
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".")
-                         and not (Path(folder) / d).is_symlink())
+        subfolders = sorted(d for d in dirs if not d.startswith("."))
+        links = {d for d in subfolders if (Path(folder) / d).is_symlink()}
+        found.skipped += [(Path(folder) / d, "a symbolic link to a folder (not followed)")
+                          for d in subfolders if d in links]
+        dirs[:] = [d for d in subfolders if d not in links]
         for name in sorted(f for f in files if not f.startswith(".")):
             path = Path(folder) / name
             if path.is_symlink() and not follow_symlinks:

@@ -25,16 +25,22 @@ def shown(text: str, one_line: bool = False) -> str:
     return " ".join(text.split()) if one_line else text
 
 
+# What a markdown or HTML renderer would act on, and the plain text each becomes.
 _MARKUP = (
     (re.compile(r"!\["), "! ["),  # markdown image
     (re.compile(r"\]\("), "] ("),  # markdown link target
     (re.compile(r"<(?=\s*/?\s*[A-Za-z!?])"), "‹"),  # an HTML tag or comment
-    (re.compile(r"\bhttp(s?)://", re.IGNORECASE), r"hxxp\1://"),  # not a link any more
 )
+_LINK = (re.compile(r"\bhttp(s?)://", re.IGNORECASE), r"hxxp\1://")  # not clickable any more
+
+
+def has_markup(text: str) -> bool:
+    """Whether `text` holds a markdown image or link, or an HTML tag."""
+    return any(pattern.search(text) for pattern, _ in _MARKUP)
 
 
 def defanged(text: str) -> str:
     """`text` as plain words: no markdown image or link, HTML tag or clickable address."""
-    for pattern, replacement in _MARKUP:
+    for pattern, replacement in (*_MARKUP, _LINK):
         text = pattern.sub(replacement, text)
     return text

@@ -125,8 +125,9 @@ class UploadFolder:
         for name, path in files.items():
             kept, n = name, 1
             stem, suffix = os.path.splitext(name)
+            digest = sha256_of(path)
             while kept in names.values() or (self.folder / kept).exists() and \
-                    sha256_of(self.folder / kept) != sha256_of(path):
+                    sha256_of(self.folder / kept) != digest:
                 n += 1
                 kept = f"{stem} ({n}){suffix}"
             names[name] = kept

