@@ -13,6 +13,8 @@ import numpy as np
 from .arabic import g_variants, tokenize
 
 log = logging.getLogger(__name__)
+# bm25s sets its own logger to DEBUG, so "Building index from tokens" reached every terminal.
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 MAX_QUERY_TOKENS = 256  # a pasted article as a "question" is cut here; BM25 needs no more
 SIZE_FILE = "size.json"  # beside bm25s's own files: the row count, also for an empty corpus
