@@ -14,8 +14,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 from .chat_model import ChatModel
-from .citations import CheckedAnswer, CitationChecker, citation
+from .citations import MARKER, CheckedAnswer, CitationChecker, citation, claims_with_markers
 from .config import Settings
+from .crosslingual import CrossLingualAnswerer, Span
 from .embedder import Embedder
 from .errors import QueryError
 from .evidence import EvidenceSelector
@@ -115,6 +116,10 @@ class Assistant:
         return CitationChecker(ClaimVerifier.from_file(self.embedder, self.settings.verifier_model))
 
     @property
+    def cross_lingual(self) -> CrossLingualAnswerer:
+        return CrossLingualAnswerer.from_settings(self.llm, self.settings)
+
+    @property
     def rewriter(self) -> FollowUpRewriter:
         return FollowUpRewriter(self.llm, self.settings.prompts_dir)
 
@@ -198,15 +203,24 @@ class Assistant:
             yield from outcome.not_found()
             return
 
-        prompt = self.prompt_builder.build(standalone, language, evidence)
+        # An English question over Arabic evidence: the model first copies the Arabic words
+        # that answer (rag/crosslingual.py); its English answer is then the next turn.
+        crossing = language == "en" and _mostly_arabic(evidence)
+        prompt = self.prompt_builder.build(standalone, language, evidence,
+                                           "extract" if crossing else "answer")
         timings["prompt_tokens"] = prompt.tokens
+        span = None
+        if crossing:
+            t = time.perf_counter()
+            span, prompt = self.cross_lingual.extract(standalone, prompt)
+            timings["extract"] = time.perf_counter() - t
         # The first draft streams (the reader sees it as provisional until the final Answer);
         # when it cannot be verified, sampled drafts are tried, and the first verified wins.
         draft = Draft()
         yield from self.generator.stream(prompt.messages, draft, cancel)
         info = draft.generation
         timings["first_token"] = (info.first_token_s or info.total_s) + timings["retrieval"] \
-            + timings.get("condense", 0.0)
+            + timings.get("condense", 0.0) + timings.get("extract", 0.0)
         timings["generation"] = info.total_s
         timings["answer_tokens"] = info.completion_tokens
         if draft.interrupted:
@@ -214,6 +228,8 @@ class Assistant:
             yield outcome.interrupted(draft, checked, prompt.render())
             return
         checked = self._verified(checker, draft, prompt.evidence, standalone, language)
+        if checked is None and crossing:
+            checked = self._rendered(span, draft, prompt.evidence, standalone)
         for n in range(1, self.settings.drafts):
             if checked is not None or (cancel is not None and cancel.is_set()):
                 break
@@ -222,12 +238,34 @@ class Assistant:
             checked = self._verified(checker, draft, prompt.evidence, standalone, language)
             timings["drafts"] = n + 1
         if checked is None:
-            yield from outcome.unverified(prompt.evidence, prompt.render(), draft.text)
+            yield from outcome.unverified(prompt.evidence, prompt.render(), draft.text,
+                                          first=span.evidence if span else None)
             return
         timings["total"] = time.perf_counter() - started
         yield Answer(question, checked.text, language, checked.citations,
                      unsupported=checked.unsupported, timings=timings, prompt=prompt.render(),
                      standalone_question=standalone if standalone != question else "")
+
+    def _rendered(self, span: Span | None, draft: Draft, evidence: list[Evidence],
+                  question: str) -> CheckedAnswer | None:
+        """For an English question over Arabic evidence: the Arabic words that answer, said
+        in English by the draft or by a rendering that agrees with them, with the words
+        themselves ("Yonhap («يونهاب») [1]"); without such words, a draft that adds to the
+        question only names and quantities its cited sentence states."""
+        said = "" if draft.not_found or draft.runaway or draft.repetitive else draft.text
+        if span is None:
+            cited = {n for _, numbers in claims_with_markers(said) for n in numbers}
+            sentence = next((e for e in evidence if e.number in cited and
+                             self.cross_lingual.fills_slot(said, e.text, question)), None)
+            if sentence is None:
+                return None
+            text = f"{MARKER.sub('', said).strip()} [1]"
+            return CheckedAnswer(text, [citation(sentence, 1, 1.0, True)], unsupported=False)
+        english = self.cross_lingual.render(span, question, [said] if said else [])
+        if english is None:
+            return None
+        text = f"{english.rstrip('.')} («{span.text}») [1]"
+        return CheckedAnswer(text, [citation(span.evidence, 1, 1.0, True)], unsupported=False)
 
     @staticmethod
     def _verified(checker: CitationChecker, draft: Draft, evidence: list[Evidence],
@@ -268,11 +306,13 @@ class _Outcomes:
         yield text
         yield self._answer(text, NOT_FOUND)
 
-    def unverified(self, evidence: list[Evidence], prompt: str,
-                   draft: str) -> Iterator[str | Answer]:
+    def unverified(self, evidence: list[Evidence], prompt: str, draft: str,
+                   first: Evidence | None = None) -> Iterator[str | Answer]:
         """Says plainly that no answer could be verified and quotes the most relevant
-        sentences, numbered 1..n: nothing the model wrote."""
-        shown = sorted(evidence, key=lambda e: -e.score)[:self.settings.unverified_passages]
+        sentences, numbered 1..n: nothing the model wrote. `first`: the sentence holding the
+        words the model copied as the answer (rag/crosslingual.py) leads."""
+        shown = sorted(evidence, key=lambda e: (e is not first, -e.score))
+        shown = shown[:self.settings.unverified_passages]
         citations = [citation(e, number=i, support=e.score, supported=False)
                      for i, e in enumerate(shown, start=1)]
         lines = [load_prompt(self.settings.prompts_dir, "unverified", self.language)]
@@ -290,6 +330,11 @@ class _Outcomes:
         return self._answer(text, ANSWERED if verified else UNVERIFIED,
                             citations=checked.citations, prompt=prompt,
                             unsupported=not verified and bool(draft.text.strip()))
+
+
+def _mostly_arabic(evidence: list[Evidence]) -> bool:
+    shares = [arabic_share(e.text) or 0.0 for e in evidence]
+    return sum(shares) > 0.5 * len(shares)
 
 
 def check_question(question: str, limit: int) -> None:

@@ -104,6 +104,10 @@ class Settings:
     # (draft_temperature, seeds seed+1, seed+2, ...) are tried. Each costs ~1-2 s here.
     drafts: int = 1
     draft_temperature: float = 0.7
+    # English questions over Arabic evidence (rag/crosslingual.py): the model copies the Arabic
+    # words that answer, then says them in English; while none agrees with the Arabic words,
+    # up to `renderings` English renderings (greedy, then sampled at draft_temperature).
+    renderings: int = 4
     # Below this cosine between the question and its best passage the articles hold nothing
     # relevant: the answer is "not found" without asking the model. Else, when no draft is
     # verified, the unverified_passages most relevant evidence sentences are quoted instead.

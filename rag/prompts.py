@@ -57,8 +57,10 @@ class PromptBuilder:
         return cls(model, settings.prompts_dir,
                    settings.n_ctx - settings.max_answer_tokens - 64)
 
-    def build(self, question: str, language: str, evidence: list[Evidence]) -> Prompt:
-        system = load_prompt(self.prompts_dir, "answer", language)
+    def build(self, question: str, language: str, evidence: list[Evidence],
+              purpose: str = "answer") -> Prompt:
+        """`purpose` names the system prompt: "answer", or "extract" (rag.crosslingual)."""
+        system = load_prompt(self.prompts_dir, purpose, language)
         template = load_prompt(self.prompts_dir, "question", language)
         while True:
             lines = "\n".join(f"[{e.number}] {prompt_text(e.text)}" for e in evidence)

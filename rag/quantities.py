@@ -221,3 +221,29 @@ def quantities_supported(claim: str, sentence: str) -> float | None:
     return sum(any(supports(h, q) for h in have) for q in wanted) / len(wanted)
 
 
+
+
+_EN_MONTHS: dict[int, str] = {}
+_EN_WEEKDAYS: dict[int, str] = {}
+for _table, _names in ((MONTHS, _EN_MONTHS), (WEEKDAYS, _EN_WEEKDAYS)):
+    for _word, _number in _table.items():  # each group lists the full English name first
+        if _word.isascii():
+            _names.setdefault(_number, _word)
+_PLURAL_UNITS = {"mile": "miles", "km": "km", "kg": "kg", "ton": "tons", "metre": "metres",
+                 "meter": "meters"}
+
+
+def in_english(q: Quantity) -> str:
+    """How an English answer says `q`: "Tuesday", "September", "5 September", "430 miles"."""
+    if q.kind == "weekday":
+        return _EN_WEEKDAYS[int(q.value)].capitalize()
+    if q.kind == "month":
+        return _EN_MONTHS[int(q.value)].capitalize()
+    if q.kind == "date":
+        day, month = q.value.split("/")
+        return f"{day} {_EN_MONTHS[int(month)].capitalize()}"
+    if q.unit == "$":
+        return f"${q.value}"
+    if q.unit == "%":
+        return f"{q.value}%"
+    return f"{q.value} {_PLURAL_UNITS.get(q.unit, q.unit)}".strip()

@@ -37,8 +37,9 @@ UNANSWERED_EN = "Who is the president of South Korea?"  # relevant passages, no 
 
 
 def first_evidence(messages: list[dict[str, str]]) -> str:
-    """The sentence numbered [1] in the prompt."""
-    return re.search(r"^\[1\] (.+)$", messages[-1]["content"], re.MULTILINE).group(1)
+    """The sentence numbered [1] in the prompt ("" in a prompt without sources)."""
+    found = (re.search(r"^\[1\] (.+)$", m["content"], re.MULTILINE) for m in messages)
+    return next((m.group(1) for m in found if m), "")
 
 
 def settings_for(index_dir, tmp_path, **overrides) -> Settings:
@@ -343,7 +344,11 @@ def test_a_question_the_articles_do_not_answer_is_not_answered_in_its_language(r
     assert answer.status in ("unverified", "not_found") and answer.language == "en"
     assert answer.text.startswith((UNVERIFIED["en"], REFUSAL["en"]))
     # The model was asked: the prompt it got and the time each step took are reported.
-    assert UNANSWERED_EN in answer.prompt and load_prompt(PROMPTS, "answer", "en") in answer.prompt
+    # (An English question over Arabic articles: the model is asked to copy the Arabic words
+    # that answer, then to answer in English.)
+    assert UNANSWERED_EN in answer.prompt
+    assert load_prompt(PROMPTS, "extract", "en") in answer.prompt
+    assert load_prompt(PROMPTS, "say", "en") in answer.prompt
     t = answer.timings
     assert {"retrieval", "first_token", "total"} <= t.keys(), t
     assert 0 < t["retrieval"] <= t["first_token"] <= t["total"], t
@@ -362,3 +367,48 @@ def test_the_readme_python_example_imports_from_the_package():
     for name in names | set(rag.__all__):
         assert hasattr(rag, name), name
     assert callable(rag.Assistant.from_settings)
+
+
+# ------------------------------------------------------------ English questions, Arabic sources
+
+TUESDAY_EN = "On which day of the week does South Korea's defense ministry believe Kim entered Russia?"
+
+
+def crossing_model(copy: str, said: str, rendered: str = "Wednesday") -> ScriptedLLM:
+    """Copies `copy` (with the number of the source holding it), then answers `said`, and
+    renders Arabic words as `rendered`."""
+    def reply(messages):
+        last = messages[-1]["content"]
+        if last.endswith("->"):
+            return rendered
+        if last == load_prompt(PROMPTS, "say", "en"):
+            return said
+        number = next((n for n, text in re.findall(r"^\[(\d+)\] (.+)$", last, re.MULTILINE)
+                       if copy in text), "1")
+        return f"{copy} [{number}]"
+    return ScriptedLLM(reply)
+
+
+def test_an_english_answer_is_the_arabic_words_said_in_english(seed_settings, embedder):
+    # The model answers "Wednesday" and renders الثلاثاء as "Wednesday" (as the 1.5B model
+    # does): neither agrees with the copied words, so the weekday is said by rule.
+    llm = crossing_model("الثلاثاء", "Kim entered Russia on Wednesday [1].")
+    answer = Assistant(seed_settings, embedder=embedder, llm=llm).ask(TUESDAY_EN)
+    assert answer.status == "answered", answer.text
+    assert answer.text == "Tuesday («الثلاثاء») [1]"
+    assert [c.number for c in answer.citations] == [1] and "الثلاثاء" in answer.citations[0].quote
+
+
+def test_an_english_draft_that_agrees_with_the_copied_words_is_kept(seed_settings, embedder):
+    llm = crossing_model("الثلاثاء", "Kim entered Russia on Tuesday [1].")
+    answer = Assistant(seed_settings, embedder=embedder, llm=llm).ask(TUESDAY_EN)
+    assert answer.text == "Kim entered Russia on Tuesday («الثلاثاء») [1]"
+
+
+@pytest.mark.parametrize("copy", ["إنترفاكس", "كيم", "Tuesday"],
+                         ids=["not-in-the-sources", "the-question's-own", "not-a-copy"])
+def test_a_copy_that_is_not_the_sources_answer_is_never_shown(seed_settings, embedder, copy):
+    llm = crossing_model(copy, "Kim entered Russia on Wednesday [1].")
+    answer = Assistant(seed_settings, embedder=embedder, llm=llm).ask(TUESDAY_EN)
+    check_unverified(answer, "en")
+    assert copy not in answer.text.split("\n")[0] and "Wednesday" not in answer.text

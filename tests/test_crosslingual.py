@@ -1,0 +1,105 @@
+"""English answers from Arabic sentences (rag.crosslingual): finding the model's copy in the
+source, refusing a copy of the question, and checking an English rendering against the Arabic
+words by rule. No model: these are the checks, not the generation."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.config import Settings
+from rag.crosslingual import CrossLingualAnswerer, copies_question, find_span
+from rag.quantities import in_english, quantities
+
+SENTENCE = "وقال إن شويغو حاول إقناع بيونج يانغ ببيع ذخيرة مدفعية لروسيا خلال زيارته"
+
+
+def found(copy: str, sentence: str = SENTENCE) -> str | None:
+    span = find_span(copy, sentence)
+    return sentence[span[0]:span[1]] if span else None
+
+
+@pytest.mark.parametrize(("copy", "expected"), [
+    ("ذخيرة مدفعية", "ذخيرة مدفعية"),
+    ("ذخيره مدفعيه", "ذخيرة مدفعية"),  # spelt without ة: the source's own spelling is kept
+    ("مدفعية روسيا", "مدفعية لروسيا"),  # the sentence's clitic
+    ("أحاول إقناع بيونج يانغ ببيع ذخيرة مدفعية", "إقناع بيونج يانغ ببيع ذخيرة مدفعية"),
+    ("طائرة", None),  # not in the sentence
+    ("مدفعية ذخيرة", None),  # the words, but not in this order
+])
+def test_the_copy_is_found_as_the_source_writes_it(copy, expected):
+    assert found(copy) == expected
+
+
+def test_the_fullest_run_wins_not_the_shortest():
+    sentence = "وقال شويغو: لا تختار جيرانك ومن الأفضل أن تعيش مع جيرانك في سلام ووئام"
+    copy = "لا تختار جيرانك ومن الأفضل أن تعيش مع جيرانك في سلام ووئام"
+    assert found(copy, sentence) == copy
+
+
+@pytest.mark.parametrize(("span", "question", "copied"), [
+    ("أون", "What did Kim Jong Un inspect?", True),
+    ("كيم جونغ أون", "Who met Kim Jong Un?", True),
+    ("شويغو", "Who met Kim Jong Un?", False),
+    ("2019", "What happened in 2019?", True),
+    ("2019", "When did it happen?", False),
+])
+def test_a_copy_of_the_question_is_no_answer(span, question, copied):
+    assert copies_question(span, question) is copied
+
+
+@pytest.fixture
+def answerer() -> CrossLingualAnswerer:
+    return CrossLingualAnswerer.from_settings(None, Settings())  # the checks need no model
+
+
+@pytest.mark.parametrize(("english", "arabic", "agrees"), [
+    ("Tuesday", "الثلاثاء", True),
+    ("Wednesday", "الثلاثاء", False),  # what the 1.5B model says for الثلاثاء
+    ("430 miles", "430 ميلاً", True),
+    ("43 miles", "430 ميلاً", False),
+    ("about 770 km", "430 ميلاً", False),
+    ("Younihab", "يونهاب", True),  # a transliteration: checked by consonants, not spelling
+    ("Korean Central News Agency", "يونهاب", False),
+    ("Dmitry Peskov", "دميتري بيسكوف", True),
+    ("David Bowie", "دميتري بيسكوف", False),
+    ("University of Illinois", "بيسكوف", False),
+    ("United States, South Korea, Japan", "الولايات المتحدة وكوريا الجنوبية واليابان", True),
+    ("Two-way route", "طريق ذو اتجاهين", False),  # nothing a rule can check: not shown
+    ("artillery ammunition", "ذخيرة مدفعية", False),
+    ("Yonhap ![x](http://127.0.0.1:9/x)", "يونهاب", False),
+    ("يونهاب", "يونهاب", False),  # not English
+])
+def test_an_english_rendering_must_agree_with_the_arabic_words(answerer, english, arabic,
+                                                               agrees):
+    assert answerer.renders(english, arabic, "Which agency reported it?") is agrees
+
+
+def test_a_name_taken_from_the_question_needs_no_arabic_match(answerer):
+    assert answerer.renders("Kim met him on Tuesday", "الثلاثاء", "When did Kim meet him?")
+    assert not answerer.renders("Kim met Lavrov", "الثلاثاء", "When did Kim meet him?")
+
+
+QUESTION = ("On what date did Jake Sullivan warn that North Korea would pay a price for "
+            "supplying Russia with weapons?")
+SULLIVAN = "وحذر مستشار الأمن القومي جيك سوليفان في 5 سبتمبر من أن كوريا الشمالية ستدفع الثمن"
+
+
+@pytest.mark.parametrize(("draft", "fills"), [
+    ("On September 5 [1]", True),
+    ("Jake Sullivan warned on 5 September that North Korea would pay a price [1]", True),
+    ("On September 6 [1]", False),
+    ("On September 5, 2023 [1]", False),  # the year is not in the sentence
+    ("Sullivan warned on 5 September in Washington [1]", False),  # a claim it does not hold
+    ("Jake Sullivan warned North Korea [1]", False),  # adds nothing
+])
+def test_without_a_copy_a_draft_may_add_only_what_the_sentence_states(answerer, draft, fills):
+    assert answerer.fills_slot(draft, SULLIVAN, QUESTION) is fills
+
+
+@pytest.mark.parametrize(("arabic", "english"), [
+    ("الثلاثاء", "Tuesday"), ("يوم الأحد", "Sunday"), ("5 سبتمبر", "5 September"),
+    ("في أغسطس", "August"), ("تموز", "July"), ("430 ميلاً", "430 miles"),
+    ("30 في المئة", "30%"),
+])
+def test_weekdays_months_dates_and_measures_are_said_by_rule(arabic, english):
+    assert [in_english(q) for q in quantities(arabic)] == [english]
