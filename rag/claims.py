@@ -127,7 +127,7 @@ class NameMatch:
         return self.matched is not None
 
 
-def _translated(name: str) -> bool:
+def translated(name: str) -> bool:
     """A name of the table; short keys only as acronyms ("UN", not the "Un" of Kim Jong Un)."""
     return name.lower() in _TRANSLATED and (len(name) > 3 or name.isupper())
 
@@ -140,7 +140,7 @@ def claim_names(claim: str) -> list[str]:
         i, current = 0, []
         while i <= len(words):
             span = next((n for n in (3, 2, 1) if i + n <= len(words) and
-                         _translated(" ".join(words[i:i + n]))), 0)
+                         translated(" ".join(words[i:i + n]))), 0)
             if span or i == len(words) or words[i].lower() in _NOT_NAMES:
                 names += [" ".join(current)] if current else []
                 names += [" ".join(words[i:i + span])] if span else []
@@ -159,7 +159,7 @@ def align_names(claim: str, sentence: str) -> list[NameMatch]:
         matched = None
         if re.search(rf"\b{re.escape(name.lower())}\b", plain):
             matched = name
-        elif _translated(name):
+        elif translated(name):
             matched = next((f for f in _TRANSLATED[name.lower()]
                             if f in plain or (f.startswith("ال") and f[2:] in plain)), None)
         else:

@@ -27,13 +27,14 @@ from pathlib import Path
 from .arabic import normalize, written_forms
 from .chat_model import ChatModel
 from .citations import MARKER, MARKER_NUMBERS, marker_numbers
-from .claims import align_names, arabic_skeleton, content_words, latin_skeleton
+from .claims import align_names, arabic_skeleton, content_words, latin_skeleton, translated
 from .config import Settings
 from .language import arabic_share
 from .prompts import Prompt, load_prompt
 from .quantities import in_english, quantities, quantities_supported, supports
 from .types import Evidence
 from .untrusted import defanged, has_markup
+from .verifier import WANTS_QUANTITY
 
 _WORD = re.compile(r"\w+")
 _NOT_FOUND = re.compile(r"NOT[\s_]?FOUND", re.IGNORECASE)
@@ -171,42 +172,65 @@ class CrossLingualAnswerer:
         return None
 
     def fills_slot(self, english: str, sentence: str, question: str) -> bool:
-        """Whether what `english` adds to the question is only names and quantities that the
-        Arabic `sentence` states: "On 5 September [1]" for "On what date did Sullivan
-        warn...?". Used when the model's copy could not be found in the sentences."""
-        asked = {w.lower() for w in _WORD.findall(question)} | content_words(question)
-        plain = re.sub(r"(?<=[A-Za-z])-(?=[A-Za-z])", "", MARKER.sub(" ", english))
+        """Whether a draft answers a "when"/"how many" question with only what the Arabic
+        `sentence` states: "On 5 September [1]" for "On what date did Sullivan warn...?".
+        Used when the model's copy could not be found in the sentences. A name is not enough:
+        that the sentence names someone does not make him the answer ("Kim Jong Un is the
+        president of South Korea" cited a sentence naming Kim)."""
+        if not WANTS_QUANTITY.search(question):
+            return False
+        plain = _without_compounds(MARKER.sub(" ", english))
         said = quantities(plain) - quantities(question)
         stated = quantities(sentence)
-        if any(not any(supports(h, q) for h in stated) for q in said):
-            return False
-        names = [m for m in align_names(plain, sentence)
-                 if not all(w.lower() in asked for w in m.name.split())]
-        if any(not m.aligned for m in names) or not (said or names):
-            return False
-        named = {w.lower() for m in names for w in _WORD.findall(m.name)}
-        return not [w for w in _WORD.findall(plain)
-                    if w.lower() not in asked | named and not quantities(w)
-                    and content_words(w) - asked]
+        return bool(said) and all(any(supports(h, q) for h in stated) for q in said) \
+            and not _unchecked_words(plain, question, names=[])
 
     def renders(self, english: str, arabic: str, question: str = "") -> bool:
         """Whether `english` says what the Arabic words say, by rule: no markup and no Arabic
         letters in it; its numbers, dates and weekdays are the Arabic's, and the Arabic's are
-        in it; each of its names not taken from the question aligns with an Arabic word; and it
-        has a name or a quantity to check. Other renderings ("artillery ammunition") cannot be
-        checked here: neither the embedding model's token alignment nor its cosine separated
+        in it; its names not taken from the question are ones Arabic translates ("South
+        Korea", "the G7": rag.claims' table) and align with the Arabic; and it adds no other
+        word to the question's.
+
+        Left unchecked, and so never shown as an answer: transliterated names (the 1.5B model
+        writes يونهاب as "Younihab", بيسكوف as "Byskov": the consonants agree, the spelling a
+        reader would quote does not) and words with no name or quantity ("artillery
+        ammunition"): neither the embedding model's token alignment nor its cosine separated
         right from wrong renderings (0.82-0.92 for both), nor did translating back."""
         if has_markup(english) or (arabic_share(english) or 0.0) > 0.2:
             return False
-        # "two-way", "one-sided": a number word inside a compound is no quantity
-        plain = re.sub(r"(?<=[A-Za-z])-(?=[A-Za-z])", "", english)
+        plain = _without_compounds(english)
         stated, said = quantities(arabic), quantities(plain)
         if stated and not said or said and quantities_supported(plain, arabic) != 1.0:
             return False
-        from_question = {w.lower() for w in _WORD.findall(question)}
+        asked = {w.lower() for w in _WORD.findall(question)}
         # "Never choose your neighbours": a capital that only opens a sentence is no name
         opening = re.match(r"\s*([A-Z]\w*) [a-z]", english)
-        names = [m for m in align_names(english, arabic)
-                 if not all(w.lower() in from_question for w in m.name.split())
+        names = [m for m in align_names(plain, arabic)
+                 if not all(w.lower() in asked for w in m.name.split())
                  and not (opening and m.name == opening.group(1))]
-        return all(m.aligned for m in names) and bool(names or said)
+        if not all(m.aligned and translated(m.name) for m in names) or not (names or said):
+            return False
+        return not _unchecked_words(plain, question, names=[m.name for m in names])
+
+
+# Words that come with a quantity ("10.5 billion euros", "36 hours") and need no check of their
+# own: the number is checked.
+_UNITS = {"percent", "per", "cent", "times", "euros", "euro", "dollars", "dollar", "pounds",
+          "yuan", "won", "rubles", "roubles", "miles", "mile", "kilometres", "kilometers", "km",
+          "metres", "meters", "tons", "tonnes", "hours", "hour", "days", "day", "weeks", "week",
+          "months", "month", "years", "year", "minutes"}
+
+
+def _without_compounds(english: str) -> str:
+    """"two-way", "one-sided": a number word inside a compound is no quantity."""
+    return re.sub(r"(?<=[A-Za-z])-(?=[A-Za-z])", "", english)
+
+
+def _unchecked_words(english: str, question: str, names: list[str]) -> list[str]:
+    """The words of `english` that carry meaning and that neither the question, nor its
+    checked names, nor its quantities account for."""
+    known = {w.lower() for w in _WORD.findall(question + " " + " ".join(names))}
+    known |= content_words(question) | _UNITS
+    return [w for w in _WORD.findall(english)
+            if w.lower() not in known and not quantities(w) and content_words(w) - known]

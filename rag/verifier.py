@@ -29,11 +29,11 @@ import numpy as np
 
 from .arabic import tokenize
 from .citations import MARKER, different_scripts, word_coverage
-from .claims import addresses_assistant, name_alignment, restates_question
+from .claims import addresses_assistant, content_words, name_alignment, restates_question
 from .embedder import Embedder
 from .errors import ConfigError
 from .language import arabic_share
-from .quantities import quantities_supported
+from .quantities import quantities, quantities_supported
 from .untrusted import has_markup
 
 # Markdown images and links and HTML tags are never an answer: even copied from a cited
@@ -71,7 +71,7 @@ FEATURES = ("dense", "align", "novel_align", "has_quantity", "quantity_missing",
             "name_missing", "quantity_wanted_missing")
 # A claim token this close to a question token was copied from the question, not found.
 QUESTION_COPY = 0.9
-_WANTS_QUANTITY = re.compile(r"\b(how (many|much|long|far|old)|when|what (year|date|day|time)|"
+WANTS_QUANTITY = re.compile(r"\b(how (many|much|long|far|old)|when|what (year|date|day|time)|"
                              r"which (year|date|day))\b|(^|\s)[وف]?(كم|متى|بكم)(\s|$)|"
                              r"(أي|ما) (عام|سنة|تاريخ|يوم)", re.IGNORECASE)
 
@@ -143,7 +143,7 @@ class ClaimVerifier:
                        dense=float(np.dot(vectors[0], vectors[1])), align=align,
                        novel_align=novel_align, cross=different_scripts(claim, sentence),
                        quantities=quantities_supported(claim, sentence), names=names,
-                       wants_quantity=bool(_WANTS_QUANTITY.search(question)),
+                       wants_quantity=bool(WANTS_QUANTITY.search(question)),
                        blocked=_blocked(claim, sentence, question))
 
     def score(self, claim: str, sentence: str, question: str = "") -> float:
@@ -173,7 +173,27 @@ def _blocked(claim: str, sentence: str, question: str) -> str:
         return "a web address the sentence does not hold"
     if question and restates_question(claim, question, sentence):
         return "restates the question"
+    if question and not WANTS_QUANTITY.search(question) and _says_only_when(claim, question):
+        return "says when, and the question asks something else"
     return ""
+
+
+# Words of a time expression ("في سبتمبر من العام الماضي", "two weeks ago"), as content_words
+# writes them.
+_TIME_WORDS = content_words("العام الماضي المقبل القادم الشهر الأسبوع اليوم أمس غدا مساء صباح "
+                            "year month week day ago last next yesterday today tomorrow "
+                            "morning evening night earlier later")
+
+
+def _says_only_when(claim: str, question: str) -> bool:
+    """True when all the claim adds to the question is a time: "في سبتمبر من العام الماضي"
+    for "ماذا تفقد كيم؟" (what did he inspect) answers a question nobody asked."""
+    def is_time(word: str) -> bool:
+        return word in _TIME_WORDS or (word.isdigit() and 1900 <= int(word) <= 2100) or any(
+            q.kind in ("date", "month", "weekday") for q in quantities(word))
+
+    new = content_words(claim) - content_words(question)
+    return bool(new) and all(is_time(w) for w in new)
 
 
 @lru_cache(maxsize=4)

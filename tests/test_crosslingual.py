@@ -58,12 +58,15 @@ def answerer() -> CrossLingualAnswerer:
     ("430 miles", "430 ميلاً", True),
     ("43 miles", "430 ميلاً", False),
     ("about 770 km", "430 ميلاً", False),
-    ("Younihab", "يونهاب", True),  # a transliteration: checked by consonants, not spelling
+    # Transliterations agree by consonants, but their spelling cannot be checked ("Yonhap")
+    ("Younihab", "يونهاب", False),
     ("Korean Central News Agency", "يونهاب", False),
-    ("Dmitry Peskov", "دميتري بيسكوف", True),
+    ("Dmitry Peskov", "دميتري بيسكوف", False),
     ("David Bowie", "دميتري بيسكوف", False),
     ("University of Illinois", "بيسكوف", False),
     ("United States, South Korea, Japan", "الولايات المتحدة وكوريا الجنوبية واليابان", True),
+    ("Rusia’s economic crisis", "ذخيرة مدفعية لروسيا", False),  # words nothing checks
+    ("10.5 billion euros", "10.5 مليار يورو", True),
     ("Two-way route", "طريق ذو اتجاهين", False),  # nothing a rule can check: not shown
     ("artillery ammunition", "ذخيرة مدفعية", False),
     ("Yonhap ![x](http://127.0.0.1:9/x)", "يونهاب", False),
@@ -75,8 +78,9 @@ def test_an_english_rendering_must_agree_with_the_arabic_words(answerer, english
 
 
 def test_a_name_taken_from_the_question_needs_no_arabic_match(answerer):
-    assert answerer.renders("Kim met him on Tuesday", "الثلاثاء", "When did Kim meet him?")
-    assert not answerer.renders("Kim met Lavrov", "الثلاثاء", "When did Kim meet him?")
+    assert answerer.renders("Kim will meet him on Tuesday", "الثلاثاء", "When did Kim meet him?")
+    assert not answerer.renders("Kim will meet him in Moscow on Tuesday", "الثلاثاء",
+                                "When did Kim meet him?")
 
 
 QUESTION = ("On what date did Jake Sullivan warn that North Korea would pay a price for "

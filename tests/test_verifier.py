@@ -87,6 +87,11 @@ def test_the_signals_that_survive_the_change_of_language(verifier):
     ("Details at http://127.0.0.1:9/x?d=1", VLADIVOSTOK, "",
      "a web address the sentence does not hold"),
     ("[1]", VLADIVOSTOK, "", "says nothing"),
+    # A time for a question that asks what (the seed set's ar-c1-inspect was answered so).
+    ("في سبتمبر من العام الماضي.",
+     "وكان كيم جونغ أون تفقد قاعدة لإنتاج المواد النووية في سبتمبر من العام الماضي.",
+     "ماذا تفقد كيم جونغ أون في ثاني كشف عن منشأة لتخصيب اليورانيوم؟",
+     "says when, and the question asks something else"),
 ])
 def test_claims_that_are_no_answer_whatever_they_cite(verifier, claim, sentence, question,
                                                       reason):
