@@ -227,9 +227,10 @@ class Assistant:
             checked = checker.check(draft.text, prompt.evidence, standalone)
             yield outcome.interrupted(draft, checked, prompt.render())
             return
-        checked = self._verified(checker, draft, prompt.evidence, standalone, language)
-        if checked is None and crossing:
-            checked = self._rendered(span, draft, prompt.evidence, standalone)
+        if crossing:  # checked against the copied Arabic words, not by the claim verifier
+            checked = self._rendered(span, draft, prompt.evidence, standalone, timings)
+        else:
+            checked = self._verified(checker, draft, prompt.evidence, standalone, language)
         for n in range(1, self.settings.drafts):
             if checked is not None or (cancel is not None and cancel.is_set()):
                 break
@@ -247,11 +248,11 @@ class Assistant:
                      standalone_question=standalone if standalone != question else "")
 
     def _rendered(self, span: Span | None, draft: Draft, evidence: list[Evidence],
-                  question: str) -> CheckedAnswer | None:
+                  question: str, timings: dict[str, float]) -> CheckedAnswer | None:
         """For an English question over Arabic evidence: the Arabic words that answer, said
         in English by the draft or by a rendering that agrees with them, with the words
-        themselves ("Yonhap («يونهاب») [1]"); without such words, a draft that adds to the
-        question only names and quantities its cited sentence states."""
+        themselves ("Tuesday («الثلاثاء») [1]"); without such words, a draft that answers a
+        when/how-many question with only quantities its cited sentence states."""
         said = "" if draft.not_found or draft.runaway or draft.repetitive else draft.text
         if span is None:
             cited = {n for _, numbers in claims_with_markers(said) for n in numbers}
@@ -261,7 +262,8 @@ class Assistant:
                 return None
             text = f"{MARKER.sub('', said).strip()} [1]"
             return CheckedAnswer(text, [citation(sentence, 1, 1.0, True)], unsupported=False)
-        english = self.cross_lingual.render(span, question, [said] if said else [])
+        english, renderings = self.cross_lingual.render(span, question, [said] if said else [])
+        timings["renderings"] = renderings
         if english is None:
             return None
         text = f"{english.rstrip('.')} («{span.text}») [1]"

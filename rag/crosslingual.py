@@ -145,14 +145,18 @@ class CrossLingualAnswerer:
                 return Span(text, e, *found)
         return None
 
-    def render(self, span: Span, question: str, candidates: Sequence[str] = ()) -> str | None:
+    def render(self, span: Span, question: str,
+               candidates: Sequence[str] = ()) -> tuple[str | None, int]:
         """The first English text that says what the span says: of `candidates` (the draft
-        already written), then of the model's renderings, greedy first, then sampled."""
+        already written), then of the model's renderings, greedy first, then sampled; and
+        how many renderings the model was asked for."""
         messages = [{"role": "system", "content": load_prompt(self.prompts_dir, "render", "en")},
                     {"role": "user", "content": f"{span.text} ->"}]
         tried: set[str] = set()
+        asked = [0]
 
         def rendered(n: int) -> str:
+            asked[0] += 1
             return self.model.complete(messages, max_tokens=40, seed=self.seed + n,
                                        temperature=0.0 if n == 0 else self.temperature)
 
@@ -168,8 +172,8 @@ class CrossLingualAnswerer:
             if text and text not in tried:
                 tried.add(text)
                 if self.renders(text, span.text, question):
-                    return text
-        return None
+                    return text, asked[0]
+        return None, asked[0]
 
     def fills_slot(self, english: str, sentence: str, question: str) -> bool:
         """Whether a draft answers a "when"/"how many" question with only what the Arabic
