@@ -37,6 +37,7 @@ from .untrusted import defanged, has_markup
 from .verifier import WANTS_QUANTITY
 
 _WORD = re.compile(r"\w+")
+_DESIGNATION = re.compile(r"[^\W\d_]+\s?-\s?\d")  # a type or model: "إل-62", "سو-35"
 _NOT_FOUND = re.compile(r"NOT[\s_]?FOUND", re.IGNORECASE)
 
 
@@ -202,6 +203,8 @@ class CrossLingualAnswerer:
         ammunition"): neither the embedding model's token alignment nor its cosine separated
         right from wrong renderings (0.82-0.92 for both), nor did translating back."""
         if has_markup(english) or (arabic_share(english) or 0.0) > 0.2:
+            return False
+        if _DESIGNATION.search(arabic):  # "إل-62" is a name with a number: "62" is not it
             return False
         plain = _without_compounds(english)
         stated, said = quantities(arabic), quantities(plain)

@@ -57,6 +57,7 @@ def answerer() -> CrossLingualAnswerer:
     ("Wednesday", "الثلاثاء", False),  # what the 1.5B model says for الثلاثاء
     ("430 miles", "430 ميلاً", True),
     ("43 miles", "430 ميلاً", False),
+    ("62", "إل-62", False),  # the plane's type, not a number (the seed set's en-d-ilyushin)
     ("about 770 km", "430 ميلاً", False),
     # Transliterations agree by consonants, but their spelling cannot be checked ("Yonhap")
     ("Younihab", "يونهاب", False),
