@@ -257,7 +257,8 @@ class Assistant:
         if span is None:
             cited = {n for _, numbers in claims_with_markers(said) for n in numbers}
             sentence = next((e for e in evidence if e.number in cited and
-                             self.cross_lingual.fills_slot(said, e.text, question)), None)
+                             self.cross_lingual.fills_slot(said, e.text, question,
+                                                           e.passage.document.date)), None)
             if sentence is None:
                 return None
             text = f"{MARKER.sub('', said).strip()} [1]"

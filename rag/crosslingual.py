@@ -176,17 +176,18 @@ class CrossLingualAnswerer:
                     return text, asked[0]
         return None, asked[0]
 
-    def fills_slot(self, english: str, sentence: str, question: str) -> bool:
+    def fills_slot(self, english: str, sentence: str, question: str, dated: str = "") -> bool:
         """Whether a draft answers a "when"/"how many" question with only what the Arabic
         `sentence` states: "On 5 September [1]" for "On what date did Sullivan warn...?".
         Used when the model's copy could not be found in the sentences. A name is not enough:
         that the sentence names someone does not make him the answer ("Kim Jong Un is the
-        president of South Korea" cited a sentence naming Kim)."""
+        president of South Korea" cited a sentence naming Kim). `dated`: the article's date,
+        whose year a sentence's "5 سبتمبر" leaves unsaid ("September 5, 2023")."""
         if not WANTS_QUANTITY.search(question):
             return False
         plain = _without_compounds(MARKER.sub(" ", english))
         said = quantities(plain) - quantities(question)
-        stated = quantities(sentence)
+        stated = quantities(sentence) | quantities(dated[:4])
         return bool(said) and all(any(supports(h, q) for h in stated) for q in said) \
             and not _unchecked_words(plain, question, names=[])
 

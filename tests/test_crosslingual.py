@@ -101,6 +101,12 @@ def test_without_a_copy_a_draft_may_add_only_what_the_sentence_states(answerer, 
     assert answerer.fills_slot(draft, SULLIVAN, QUESTION) is fills
 
 
+def test_the_year_may_come_from_the_articles_date(answerer):
+    assert answerer.fills_slot("On September 5, 2023 [1]", SULLIVAN, QUESTION, "2023-09-06")
+    assert not answerer.fills_slot("On September 5, 2022 [1]", SULLIVAN, QUESTION, "2023-09-06")
+    assert not answerer.fills_slot("Kim Jong Un [1]", "قال كيم جونغ أون", "Who is he?")
+
+
 @pytest.mark.parametrize(("arabic", "english"), [
     ("الثلاثاء", "Tuesday"), ("يوم الأحد", "Sunday"), ("5 سبتمبر", "5 September"),
     ("في أغسطس", "August"), ("تموز", "July"), ("430 ميلاً", "430 miles"),
