@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .arabic import tokenize
+from .arabic import tokenize, written_forms
 from .citations import MARKER, different_scripts, word_coverage
 from .claims import addresses_assistant, content_words, name_alignment, restates_question
 from .embedder import Embedder
@@ -175,7 +175,26 @@ def _blocked(claim: str, sentence: str, question: str) -> str:
         return "restates the question"
     if question and not WANTS_QUANTITY.search(question) and _says_only_when(claim, question):
         return "says when, and the question asks something else"
+    if question and (swap := swapped_word(claim, question)):
+        return f"says {swap[0]!r} where the question says {swap[1]!r}"
     return ""
+
+
+def swapped_word(claim: str, question: str) -> tuple[str, str] | None:
+    """(the claim's word, the question's) when the claim repeats a phrase of the question with
+    its middle word changed and never says the question's: "وزير الخارجية الكوري الجنوبي"
+    for "ما اسم وزير الدفاع الكوري الجنوبي؟" (the defence minister) names someone else."""
+    def same(u: str, v: str) -> bool:  # "نها"/"لنها", "قو"/"قوت", "decide"/"decided"
+        return u.startswith(v) or v.startswith(u) or u in written_forms(v) \
+            or v in written_forms(u)
+
+    said, asked = tokenize(claim), tokenize(question)
+    for a, b, c in zip(said, said[1:], said[2:], strict=False):
+        for x, y, z in zip(asked, asked[1:], asked[2:], strict=False):
+            if same(a, x) and same(c, z) and not any(same(b, w) for w in asked) \
+                    and not any(same(y, w) for w in said):
+                return b, y
+    return None
 
 
 # Words of a time expression ("في سبتمبر من العام الماضي", "two weeks ago"), as content_words

@@ -92,6 +92,10 @@ def test_the_signals_that_survive_the_change_of_language(verifier):
      "وكان كيم جونغ أون تفقد قاعدة لإنتاج المواد النووية في سبتمبر من العام الماضي.",
      "ماذا تفقد كيم جونغ أون في ثاني كشف عن منشأة لتخصيب اليورانيوم؟",
      "says when, and the question asks something else"),
+    # The foreign minister, for the defence minister (the seed set's ar-none-sk-minister).
+    ("وزير الخارجية الكوري الجنوبي بارك جين",
+     "و قال بلينكن و وزير الخارجية الكوري الجنوبي بارك جين إنهما ناقشا استراتيجية الردع",
+     "ما اسم وزير الدفاع الكوري الجنوبي؟", "says 'خارج' where the question says 'دفاع'"),
 ])
 def test_claims_that_are_no_answer_whatever_they_cite(verifier, claim, sentence, question,
                                                       reason):

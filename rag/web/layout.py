@@ -20,7 +20,7 @@ EXAMPLES = (  # from the seed articles, in both languages
     "لماذا سافر وزير الدفاع الروسي إلى كوريا الشمالية؟",
     "Who is John Kirby?",
     "متى سيلتقي كيم جونغ أون بوتين؟",
-    "What did Blinken say about Russia and North Korea?",
+    "About how many miles is Vladivostok from Pyongyang?",
 )
 PRIVATE = {"api_visibility": "private"}  # only /ask and /search are API endpoints
 EN = "en"  # the page is built in English; the language toggle relabels it
