@@ -154,6 +154,10 @@ class ClaimVerifier:
         if _blocked(claim, sentence, question):
             return 0.0
         if not different_scripts(claim, sentence):
+            # Words can be shared while a number is not: "2 سبتمبر" is not supported by a
+            # sentence saying "4 سبتمبر" however many of its words it has.
+            if (quantities_supported(claim, sentence) or 1.0) < 1.0:
+                return 0.0
             return word_coverage(claim, sentence)
         return self.model.probability(self.signals(claim, sentence, question).features())
 

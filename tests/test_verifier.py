@@ -106,3 +106,13 @@ def test_claims_that_are_no_answer_whatever_they_cite(verifier, claim, sentence,
 def test_a_web_address_the_sentence_holds_may_be_an_answer(verifier):
     sentence = "Registration is open at www.velmora-museum.org until Friday."
     assert verifier.signals("At www.velmora-museum.org.", sentence, "").blocked == ""
+
+
+def test_in_one_script_a_number_the_sentence_does_not_state_is_not_supported(verifier):
+    # The built-in example "متى سيلتقي كيم جونغ أون بوتين؟" was answered "2 سبتمبر/أيلول [1]"
+    # from this sentence: two of its three words are there, the day is not.
+    sentence = ("وذكرت صحيفة نيويورك تايمز، نقلاً عن مصادر أمريكية وحليفة، الإثنين 4 "
+                "سبتمبر/أيلول، أن الزعيم الكوري الشمالي كيم جونغ أون يعتزم السفر إلى روسيا")
+    assert verifier.score("2 سبتمبر/أيلول", sentence) == 0.0
+    assert verifier.score("4 سبتمبر/أيلول", sentence) >= verifier.threshold("4 سبتمبر", sentence)
+
