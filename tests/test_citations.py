@@ -260,3 +260,13 @@ def test_a_claim_in_the_evidence_script_is_scored_by_words_even_with_an_embedder
     claim = "وصل كيم إلى فلاديفوستوك"
     assert checker.scorer.score(claim, ARRIVED) == make_checker().scorer.score(claim, ARRIVED) == 1.0
     assert checker.scorer.score("رئيس بلدية باريس", ARRIVED) == 0.0
+
+
+def test_a_claim_taking_one_fact_from_each_cited_sentence_is_read_against_both(english):
+    # Neither sentence alone holds enough of the claim's words; together they do.
+    checked = make_checker(lexical_support=0.75).check(
+        "The hospital opened on Monday with two hundred beds [1, 2].", english)
+    assert not checked.unsupported and [c.supported for c in checked.citations] == [True, True]
+    alone = make_checker(lexical_support=0.75).check(
+        "The hospital opened on Monday with two hundred beds [1].", english)
+    assert alone.unsupported
