@@ -219,7 +219,12 @@ class CrossLingualAnswerer:
                  and not (opening and m.name == opening.group(1))]
         if not all(m.aligned and translated(m.name) for m in names) or not (names or said):
             return False
-        return not _unchecked_words(plain, question, names=[m.name for m in names])
+        if not WANTS_QUANTITY.search(question) and not names:
+            return False  # a number or a date alone for a what/who question ("1998" for "named")
+        rendered = content_words(" ".join(m.matched or "" for m in align_names(plain, arabic)))
+        left = [w for w in _WORD.findall(arabic) if not quantities(w)
+                and content_words(w) - rendered - _AR_UNITS]
+        return not left and not _unchecked_words(plain, question, names=[m.name for m in names])
 
 
 # Words that come with a quantity ("10.5 billion euros", "36 hours") and need no check of their
@@ -228,6 +233,12 @@ _UNITS = {"percent", "per", "cent", "times", "euros", "euro", "dollars", "dollar
           "yuan", "won", "rubles", "roubles", "miles", "mile", "kilometres", "kilometers", "km",
           "metres", "meters", "tons", "tonnes", "hours", "hour", "days", "day", "weeks", "week",
           "months", "month", "years", "year", "minutes"}
+
+
+# The Arabic words for those, and Latin letters ("11،600 BP") are words to say too.
+_AR_UNITS = content_words("ساعة ساعات يوم أيام أسبوع أسابيع شهر أشهر شهور سنة سنوات عام أعوام "
+                          "ميل أميال ميلا كيلومتر كيلومترات كم متر أمتار طن أطنان دولار دولارات "
+                          "يورو مليون ملايين مليار ألف آلاف المئة بالمئة مرة مرات نحو حوالي قرابة")
 
 
 def _without_compounds(english: str) -> str:

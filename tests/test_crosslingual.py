@@ -78,6 +78,15 @@ def test_an_english_rendering_must_agree_with_the_arabic_words(answerer, english
     assert answerer.renders(english, arabic, "Which agency reported it?") is agrees
 
 
+@pytest.mark.parametrize(("english", "arabic", "question"), [
+    # XQuAD's report half: a year for "named", a number without its "BP"
+    ("1998", "أبلين سنة 1998", "What was the first internet2 network named"),
+    ("11 600", "11،600 BP", "When did the last glacial end?"),
+])
+def test_every_copied_word_must_be_said(answerer, english, arabic, question):
+    assert not answerer.renders(english, arabic, question)
+
+
 def test_a_name_taken_from_the_question_needs_no_arabic_match(answerer):
     assert answerer.renders("Kim will meet him on Tuesday", "الثلاثاء", "When did Kim meet him?")
     assert not answerer.renders("Kim will meet him in Moscow on Tuesday", "الثلاثاء",
