@@ -10,6 +10,7 @@ as unsupported. Citations are renumbered 1..n in the order the reader meets them
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from typing import Protocol
@@ -92,9 +93,9 @@ class CitationChecker:
         text = " ".join(p.strip() for p in text_parts if p.strip())
         if not cited and evidence and text:
             best, score = self._best_support(text, evidence, question)
-            if score >= self.scorer.threshold(text, best.text):
-                text = text.rstrip() + f" [{best.number}]"
-                cited[best.number] = score
+            if score >= self.scorer.threshold(text, best[0].text):
+                text = text.rstrip() + " [" + ", ".join(str(e.number) for e in best) + "]"
+                cited |= dict.fromkeys((e.number for e in best), score)
         # Numbered 1..n in the order the reader meets them, not by the evidence's numbers.
         order = {n: i for i, n in enumerate(_cited_in_order(text), start=1)}
         text = MARKER_NUMBERS.sub(lambda m: "[" + ", ".join(
@@ -105,9 +106,16 @@ class CitationChecker:
         return CheckedAnswer(text, citations, unsupported=not any(c.supported for c in citations))
 
     def _best_support(self, text: str, evidence: list[Evidence],
-                      question: str) -> tuple[Evidence, float]:
-        scored = [(e, self.scorer.score(text, e.text, question)) for e in evidence]
-        return max(scored, key=lambda pair: pair[1])
+                      question: str) -> tuple[list[Evidence], float]:
+        """The sentence that best supports an answer citing none; if none does, the best
+        two read together ("36 ساعة و430 ميلاً": one number from each)."""
+        scored = [([e], self.scorer.score(text, e.text, question)) for e in evidence]
+        best = max(scored, key=lambda pair: pair[1])
+        if best[1] >= self.scorer.threshold(text, best[0][0].text):
+            return best
+        pairs = [([a, b], self.scorer.score(text, f"{a.text} {b.text}", question))
+                 for a, b in itertools.combinations(evidence, 2)]
+        return max([best, *pairs], key=lambda pair: pair[1])
 
 def citation(e: Evidence, number: int, support: float, supported: bool) -> Citation:
     """The citation, numbered `number`, of an evidence sentence."""

@@ -270,3 +270,7 @@ def test_a_claim_taking_one_fact_from_each_cited_sentence_is_read_against_both(e
     alone = make_checker(lexical_support=0.75).check(
         "The hospital opened on Monday with two hundred beds [1].", english)
     assert alone.unsupported
+    uncited = make_checker(lexical_support=0.75).check(
+        "The hospital opened on Monday with two hundred beds.", english)
+    assert not uncited.unsupported and uncited.text.endswith("[1, 2]")
+
