@@ -74,6 +74,10 @@ class Settings:
     # vectors; above this an HNSW index replaces exact search. Flat search costs ~60 ms per
     # million vectors here (reports/retrieval_scale.json): 400k keeps it under 25 ms.
     approximate_above: int = 400_000
+    # Segments an index version may list (rag/store.py): one more, and an ingest merges all
+    # but the largest into its new segment. Each search visits every segment (~0.1 ms each at
+    # seed size, reports/index_growth.json); merging re-tokenizes only the small ones.
+    max_segments: int = 8
     # Sentences put in the answering prompt; each is ~55 prompt tokens (~0.7 s) for the LLM.
     # On the seed set 3 passed as many questions as 6 (28/64) with first token 4.2 s, not 6.4.
     evidence_sentences: int = 3

@@ -25,6 +25,7 @@ from .errors import IndexStoreError, IngestError
 from .loader import ArticleLoader, RejectedFile, find_files
 from .milvus_store import MilvusIndex, open_index
 from .store import IndexData, IndexStore
+from .version import IndexVersion
 from .types import Chunk, Document, FileOutcome, IngestReport, Progress
 
 log = logging.getLogger(__name__)
@@ -113,7 +114,25 @@ class Ingestor:
 
     # ------------------------------------------------------------------------------------
 
-    def _load_existing(self) -> IndexData | MilvusIndex | None:
+    def compact(self) -> IngestReport:
+        """Merge the index's segments into one, dropping deleted documents for good (every
+        ingest merges the small ones already; this also rewrites the largest)."""
+        started = time.perf_counter()
+        report = IngestReport()
+        with self.store.writer_lock(self.settings.lock_wait_seconds):
+            old = self._load_existing()
+            if isinstance(old, IndexVersion):
+                manifest = {**old.manifest, "sources": _sources(old, set(), [])}
+                for key in ("format", "created", "chunks", "documents", "segments"):
+                    manifest.pop(key, None)
+                dim = self.embedder.dim
+                self.store.write(manifest, [], [], np.zeros((0, dim), np.float32),
+                                 self.settings.approximate_above, base=old, compact=True)
+                report.notes.append(f"{len(old.segments)} segments merged into one")
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _load_existing(self) -> IndexVersion | IndexData | MilvusIndex | None:
         expect = index_expectations(self.settings, self.embedder)
         if self.settings.vector_store == "milvus":
             index = open_index(self.settings)
@@ -123,18 +142,16 @@ class Ingestor:
             return index
         if not self.store.exists():
             return None
-        return self.store.load(expect=expect, mmap=False)
+        return self.store.load(expect=expect)
 
-    def _read_files(self, files: dict[Path, str], old: IndexData | None, report: IngestReport,
+    def _read_files(self, files: dict[Path, str], old: IndexVersion | IndexData | None,
+                    report: IngestReport,
                     progress: Progress | None, allow_large: bool,
                     ) -> tuple[dict[str, list[Document]], dict[str, str]]:
         """Load and clean each file ({path: key}); the outcome of each goes into `report`.
         Returns the new documents by key, and {old name key: new path key} for documents of
         an older index (known by bare name) that the same file, unchanged, now claims."""
-        hashes = {}  # content hash -> key, to catch one file under two names
-        if old is not None:
-            for doc in old.documents.values():
-                hashes.setdefault(doc.content_hash, doc.key)
+        hashes = _content_hashes(old) if old is not None else {}  # to catch one file twice
         new_docs: dict[str, list[Document]] = {}
         renamed: dict[str, str] = {}
         for i, (path, key) in enumerate(files.items()):
@@ -193,7 +210,7 @@ class Ingestor:
         step = max(1, self.settings.chunk_tokens - self.settings.chunk_overlap_tokens)
         return 1 + len(text) // (CHARS_PER_TOKEN * step)
 
-    def _write(self, old: IndexData | MilvusIndex | None, replaced: set[str],
+    def _write(self, old: IndexVersion | IndexData | MilvusIndex | None, replaced: set[str],
                new_docs: dict[str, list[Document]], renamed: dict[str, str],
                report: IngestReport, progress: Progress | None) -> None:
         if self.settings.vector_store == "milvus":
@@ -201,6 +218,10 @@ class Ingestor:
             assert old is None or isinstance(old, MilvusIndex)
             self._write_milvus(old, replaced, new_docs, report, progress)
             return
+        if isinstance(old, IndexVersion):
+            self._write_segment(old, replaced, new_docs, renamed, report, progress)
+            return
+        # A first ingest, --rebuild, or an index of format 1 (rewritten once as a segment).
         assert old is None or isinstance(old, IndexData)
         documents: list[Document] = []
         chunks: list[Chunk] = []
@@ -223,9 +244,32 @@ class Ingestor:
             np.zeros((0, dim), dtype=np.float32)
         manifest = index_expectations(self.settings, self.embedder)
         manifest["sources"] = {d.key: d.content_hash for d in documents}
+        self._publish(manifest, documents, chunks + fresh, np.vstack([kept, vectors]))
+
+    def _write_segment(self, old: IndexVersion, replaced: set[str],
+                       new_docs: dict[str, list[Document]], renamed: dict[str, str],
+                       report: IngestReport, progress: Progress | None) -> None:
+        """Only the changed files are written: a new segment of their documents, and the
+        documents they replace become tombstones. Renamed documents are carried over."""
+        moved = [doc_id for key in renamed for doc_id in old.by_file[key]]
+        removed = {doc_id for key in replaced for doc_id in old.by_file.get(key, [])}
+        carried, carried_chunks, carried_vectors = old.copy_of(moved)
+        carried = [replace(d, source_path=renamed[d.key]) for d in carried]
+        fresh = self._chunk(new_docs, len(carried_chunks), report)
+        documents = carried + [doc for docs in new_docs.values() for doc in docs]
+        vectors = self._embed([c.text for c in fresh], progress)
+        manifest = index_expectations(self.settings, self.embedder)
+        manifest["sources"] = _sources(old, removed | set(moved), documents)
+        self._publish(manifest, documents, carried_chunks + fresh,
+                      np.vstack([carried_vectors, vectors]), base=old,
+                      removed=removed | set(moved))
+
+    def _publish(self, manifest: dict[str, Any], documents: list[Document],
+                 chunks: list[Chunk], vectors: np.ndarray, **incremental: Any) -> None:
         try:
-            self.store.write(manifest, documents, chunks + fresh, np.vstack([kept, vectors]),
-                             self.settings.approximate_above)
+            self.store.write(manifest, documents, chunks, vectors,
+                             self.settings.approximate_above,
+                             max_segments=self.settings.max_segments, **incremental)
         except (OSError, RuntimeError) as e:  # a full disk: OSError, or faiss's RuntimeError
             raise IngestError(f"Could not write the new index version in "
                               f"{self.settings.index_dir} ({_write_failure(e)}). The previous "
@@ -292,7 +336,25 @@ def shown_key(key: str) -> str:
     return key if relative.startswith("..") else relative
 
 
-def _previous_key(old: IndexData, key: str, name: str, renamed: dict[str, str],
+def _content_hashes(index: IndexVersion | IndexData | MilvusIndex) -> dict[str, str]:
+    """{content hash: document key} of an index's documents."""
+    if isinstance(index, IndexVersion):
+        return index.content_hashes()  # without reading every document's text
+    hashes: dict[str, str] = {}
+    for doc in index.documents.values():
+        hashes.setdefault(doc.content_hash, doc.key)
+    return hashes
+
+
+def _sources(old: IndexVersion, removed: set[str], added: list[Document]) -> dict[str, str]:
+    """The manifest's {document key: content hash} after a write."""
+    sources = {entry.key: entry.content_hash for doc_id, (_, entry) in old.live.items()
+               if doc_id not in removed}
+    sources.update((d.key, d.content_hash) for d in added)
+    return sources
+
+
+def _previous_key(old: IndexVersion | IndexData, key: str, name: str, renamed: dict[str, str],
                   claimed: dict[str, list[Document]]) -> str | None:
     """The key the file is indexed under: its path, or, in an index written before paths were
     kept, its bare name (claimed by the first file of that name)."""
@@ -304,7 +366,7 @@ def _previous_key(old: IndexData, key: str, name: str, renamed: dict[str, str],
     return None
 
 
-def _matching_keys(index: IndexData, name: str) -> set[str]:
+def _matching_keys(index: IndexVersion | IndexData, name: str) -> set[str]:
     """Keys a name given to `rag remove` means: a path (absolute or relative to here), a doc id,
     or a bare file name."""
     as_path = source_key(Path(name))
@@ -337,7 +399,7 @@ def index_version(settings: Settings) -> str | None:
     return IndexStore(settings.index_dir).current_version()
 
 
-def load_index(settings: Settings, embedder: Embedder) -> IndexData | MilvusIndex:
+def load_index(settings: Settings, embedder: Embedder) -> IndexVersion | IndexData | MilvusIndex:
     """The current index, checked against the settings (raises IndexStoreError if unusable)."""
     if settings.vector_store == "milvus":
         index = open_index(settings)

@@ -1,10 +1,19 @@
-"""The persisted index: FAISS vectors, BM25, chunk and document metadata, and a manifest.
+"""The persisted index: versions made of immutable segments, and the switch between them.
 
-Every write builds a complete new version in its own folder and then switches the `CURRENT`
-pointer with one atomic rename. A crash at any point (Ctrl-C, kill -9, a full disk) therefore
-leaves either the old or the new version in force, never a mix, and a reader that has loaded
-a version keeps a consistent view while a writer works. Each file's sha256 is recorded in the
-manifest and checked on load, so a truncated or corrupted file is caught with a clear message.
+A version is a manifest in its own folder: the settings the index was built with, the
+segments it is made of (rag.segment: vectors, texts, BM25 postings, under `segments/`) and the
+documents of those segments it has deleted. Adding articles writes one new small segment and
+a new manifest that lists the old segments plus it; removing writes only a manifest (the
+documents become tombstones). When a version would list more than `max_segments`, the
+writer merges every segment but the largest into the new one, dropping their deleted
+documents; `rag compact` merges them all. Each write ends by switching the `CURRENT` pointer
+with one atomic rename, so a crash at any point (Ctrl-C, kill -9, a full disk) leaves either
+the old or the new version in force, never a mix; a reader that has loaded a version keeps a
+consistent view while a writer works (segment files are never changed, only removed once no
+current or previous version lists them). Each file's size and sha256 are recorded at write;
+loading checks sizes, and hashes whole files up to 32 MB (larger ones by their first and last
+MiB); `rag check-index` hashes everything. Versions of format 1 (one folder of files, from
+before segments) still load; the next ingest rewrites them as one segment.
 """
 
 from __future__ import annotations
@@ -18,7 +27,7 @@ import shutil
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,24 +37,30 @@ import faiss
 import numpy as np
 
 from .errors import IndexStoreError
-from .files import fsync_dir, fsync_file, sha256_of, write_atomic
+from .files import fsync_dir, write_atomic
 from .lexical import LexicalIndex
+from .segment import build_vector_index, damaged_files, load_segment, write_segment
 from .types import Chunk, Document, Progress
+from .version import IndexVersion
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: segments; 1: one folder of files per version (still read)
+LEGACY_FORMAT = 1
 REBUILD_HINT = "Rebuild it with: rag ingest --rebuild seeds/ (or your article folder)"
 VERSION_NAME = re.compile(r"v\d{8}-\d{6}-\d+-\d+")
 LOAD_ATTEMPTS = 3  # reads of CURRENT while writers keep switching it
 LOCK_POLL_SECONDS = 0.5
 WAITING = "waiting for the index"  # the progress stage while another process writes
-LEXICAL_DIR = "bm25"  # the version's BM25 index (bm25s files); absent in versions before it
+LEXICAL_DIR = "bm25"  # a format-1 version's BM25 index (bm25s files); absent in older ones
+SEGMENTS = "segments"  # the folder of every version's segments
+SEGMENT_NAME = re.compile(r"s\d{8}-\d{6}-\d+-\d+")
 
 
 @dataclass
 class IndexData:
-    """Everything one index version holds, in memory (the FAISS index may be memory-mapped)."""
+    """An index held in memory: a version of format 1 as read, or one built by a benchmark or
+    a test (the FAISS index may be memory-mapped)."""
 
     manifest: dict[str, Any]
     documents: dict[str, Document]  # by doc_id
@@ -102,21 +117,6 @@ class IndexData:
         return dict(Counter(c.doc_id for c in self.chunks))
 
 
-def build_vector_index(embeddings: np.ndarray, approximate_above: int) -> faiss.Index:
-    """Exact inner-product search; HNSW once the corpus is large enough that exact search
-    becomes the slow part (the threshold is measured in benchmarks/retrieval_scale.py)."""
-    dim = embeddings.shape[1]
-    if len(embeddings) > approximate_above:
-        index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = 80
-        index.hnsw.efSearch = 128  # recall@10 0.98 against flat at 1M vectors, 0.5 ms
-    else:
-        index = faiss.IndexFlatIP(dim)
-    if len(embeddings):
-        index.add(np.ascontiguousarray(embeddings, dtype=np.float32))
-    return index
-
-
 class IndexStore:
     """Reads and writes index versions under one folder."""
 
@@ -149,7 +149,8 @@ class IndexStore:
     def exists(self) -> bool:
         return self.current_version() is not None
 
-    def load(self, expect: dict[str, Any] | None = None, mmap: bool = True) -> IndexData:
+    def load(self, expect: dict[str, Any] | None = None, mmap: bool = True
+             ) -> IndexVersion | IndexData:
         """Load the current version. `expect` holds manifest fields that must match (the
         embedding model and chunker settings); a mismatch is refused with a rebuild hint.
 
@@ -168,25 +169,50 @@ class IndexStore:
         return self._load_version(self.current_version(), expect, mmap)
 
     def _load_version(self, version: str | None, expect: dict[str, Any] | None,
-                      mmap: bool) -> IndexData:
+                      mmap: bool) -> IndexVersion | IndexData:
         if version is None:
             raise IndexStoreError(f"No index in {self.index_dir}. Build one with: "
                                   f"rag ingest seeds/")
         folder = self.index_dir / version
-        try:
-            manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError) as e:
-            raise IndexStoreError(f"The index in {self.index_dir} is damaged (its manifest "
-                                  f"cannot be read: {_plain(e)}). {REBUILD_HINT}") from e
-        if manifest.get("format") != FORMAT_VERSION:
+        manifest = self._manifest(version)
+        if manifest.get("format") not in (FORMAT_VERSION, LEGACY_FORMAT):
             raise IndexStoreError(f"The index in {self.index_dir} has format "
                                   f"{manifest.get('format')}, this version reads "
-                                  f"{FORMAT_VERSION}. {REBUILD_HINT}")
+                                  f"{FORMAT_VERSION} and {LEGACY_FORMAT}. {REBUILD_HINT}")
         for key, wanted in (expect or {}).items():
             if manifest.get(key) != wanted:
                 raise IndexStoreError(
                     f"The index was built with {key} = {manifest.get(key)!r}, but the settings "
                     f"now say {wanted!r}. {REBUILD_HINT}")
+        if manifest["format"] == FORMAT_VERSION:
+            return self._load_segments(version, manifest, mmap)
+        return self._load_legacy(folder, version, manifest, mmap)
+
+    def _manifest(self, version: str) -> dict[str, Any]:
+        try:
+            path = self.index_dir / version / "manifest.json"
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            raise IndexStoreError(f"The index in {self.index_dir} is damaged (its manifest "
+                                  f"cannot be read: {_plain(e)}). {REBUILD_HINT}") from e
+
+    def _load_segments(self, version: str, manifest: dict[str, Any], mmap: bool
+                       ) -> IndexVersion:
+        segments = []
+        for entry in manifest["segments"]:
+            folder = self.index_dir / SEGMENTS / entry["id"]
+            try:
+                segments.append(load_segment(folder, entry["files"], mmap))
+            except Exception as e:
+                log.warning("reading index segment %s failed: %s", entry["id"], e)
+                raise IndexStoreError(f"The index in {self.index_dir} is damaged ({_plain(e)})."
+                                      f" {REBUILD_HINT}") from e
+        return IndexVersion(manifest, version, segments,
+                            {e["id"]: set(e["deleted"]) for e in manifest["segments"]})
+
+    def _load_legacy(self, folder: Path, version: str, manifest: dict[str, Any], mmap: bool
+                     ) -> IndexData:
+        """A version of format 1: every file read whole, as before segments."""
         self._verify_files(folder, manifest)
         try:
             documents = {d["doc_id"]: Document(**d) for d in
@@ -214,11 +240,23 @@ class IndexStore:
                          lexical_index=lexical)
 
     def _verify_files(self, folder: Path, manifest: dict[str, Any]) -> None:
-        for name, (size, digest) in manifest.get("files", {}).items():
-            path = folder / name
-            if not path.is_file() or path.stat().st_size != size or sha256_of(path) != digest:
-                raise IndexStoreError(f"The index file {path} is missing, truncated or "
-                                      f"corrupted. {REBUILD_HINT}")
+        bad = damaged_files(folder, manifest.get("files", {}), full=True)
+        if bad:
+            raise IndexStoreError(f"The index file {bad[0]} is missing, truncated or "
+                                  f"corrupted. {REBUILD_HINT}")
+
+    def verify(self) -> list[Path]:
+        """Hash every byte of the current version's files against the manifest (loading
+        checks only sizes and the edges of large files); the damaged ones."""
+        version = self.current_version()
+        if version is None:
+            return []
+        manifest = self._manifest(version)
+        if manifest.get("format") == LEGACY_FORMAT:
+            return damaged_files(self.index_dir / version, manifest["files"], full=True)
+        return [path for entry in manifest["segments"]
+                for path in damaged_files(self.index_dir / SEGMENTS / entry["id"],
+                                          entry["files"], full=True)]
 
     # ------------------------------------------------------------------ writing
 
@@ -264,37 +302,44 @@ class IndexStore:
                 fcntl.flock(f, fcntl.LOCK_UN)
 
     def write(self, manifest: dict[str, Any], documents: list[Document], chunks: list[Chunk],
-              embeddings: np.ndarray, approximate_above: int) -> str:
-        """Write a new version and make it current. Call under `writer_lock()`."""
+              embeddings: np.ndarray, approximate_above: int, *,
+              base: IndexVersion | None = None, removed: Collection[str] = (),
+              max_segments: int = 0, compact: bool = False) -> str:
+        """Write a new version and make it current. Call under `writer_lock()`.
+
+        Without `base` the version is these documents alone. With it, the version is `base`'s
+        segments, less the documents `removed` (doc ids), plus a new segment of these
+        documents (chunks numbered from 0, in row order; none: no new segment). When that
+        would make more than `max_segments` (0: no limit), or with `compact`, the segments
+        other than the largest (all of them with `compact`) are merged into the new one."""
         self.index_dir.mkdir(parents=True, exist_ok=True)
         previous = self.current_version()
-        version = time.strftime("v%Y%m%d-%H%M%S") + f"-{os.getpid()}-{time.monotonic_ns()}"
-        tmp = self.index_dir / f".tmp-{version}"
-        tmp.mkdir()
+        version = _new_name("v")
+        deleted = {sid: set(docs) for sid, docs in base.deleted_docs.items()} if base else {}
+        for doc_id in removed:
+            deleted[base.segment_of_document(doc_id)].add(doc_id)  # type: ignore[union-attr]
+        kept = [(i, s) for i, s in enumerate(base.segments)
+                if len(deleted[s.segment_id]) < len(s.catalogue)] if base else []
+        merged = _to_merge(base, kept, deleted, max_segments, compact)
+        if merged:
+            carried = base.copy_of([d for d in base.documents_in(merged)  # type: ignore[union-attr]
+                                    if d not in removed])
+            documents, chunks, embeddings = _join(carried, (documents, chunks, embeddings))
+        segments = [{"id": s.segment_id, "chunks": s.size, "documents": len(s.catalogue),
+                     "files": base.manifest["segments"][i]["files"],  # type: ignore[union-attr]
+                     "deleted": sorted(deleted[s.segment_id])}
+                    for i, s in kept if s.segment_id not in merged]
+        if chunks or documents:
+            segments.append(self._write_segment(documents, chunks, embeddings,
+                                                approximate_above))
         try:
-            embeddings = np.ascontiguousarray(embeddings, dtype=np.float32)
-            write_atomic(tmp / "documents.json",
-                         json.dumps([d.to_dict() for d in documents], ensure_ascii=False)
-                         .encode("utf-8"))
-            write_atomic(tmp / "chunks.json",
-                         json.dumps([c.to_dict() for c in chunks], ensure_ascii=False)
-                         .encode("utf-8"))
-            with (tmp / "embeddings.npy").open("wb") as f:
-                np.save(f, embeddings)
-                f.flush()
-                os.fsync(f.fileno())
-            faiss.write_index(build_vector_index(embeddings, approximate_above),
-                              str(tmp / "vectors.faiss"))
-            # Scored once here, so that no reader tokenizes the corpus (1.6 ms a chunk).
-            LexicalIndex([c.text for c in chunks]).save(tmp / LEXICAL_DIR)
-            written = sorted(p for p in tmp.rglob("*") if p.is_file())
-            for path in written:
-                fsync_file(path)
-            fsync_dir(tmp / LEXICAL_DIR)
-            files = {p.relative_to(tmp).as_posix(): [p.stat().st_size, sha256_of(p)]
-                     for p in written}
+            live_chunks = sum(e["chunks"] for e in segments)
             manifest = {**manifest, "format": FORMAT_VERSION, "created": time.time(),
-                        "chunks": len(chunks), "documents": len(documents), "files": files}
+                        "chunks": live_chunks - _deleted_chunks(base, segments),
+                        "documents": sum(e["documents"] - len(e["deleted"]) for e in segments),
+                        "segments": segments}
+            tmp = self.index_dir / f".tmp-{version}"
+            tmp.mkdir()
             write_atomic(tmp / "manifest.json",
                          json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8"))
             os.replace(tmp, self.index_dir / version)
@@ -302,19 +347,36 @@ class IndexStore:
             write_atomic(self.index_dir / "CURRENT", version.encode())  # the switch
             fsync_dir(self.index_dir)
         except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
+            shutil.rmtree(self.index_dir / f".tmp-{version}", ignore_errors=True)
             raise
         # The version just replaced stays: a reader that read CURRENT just before the switch
-        # may still be opening its files. Older ones go.
+        # may still be opening its files. Older ones go, with the segments only they listed.
         write_atomic(self.index_dir / "PREVIOUS", (previous or "").encode())
         self._remove_leftovers()
-        log.info("index version %s written: %d documents, %d chunks", version, len(documents),
-                 len(chunks))
+        log.info("index version %s written: %d segments (%d merged), %d documents, %d chunks",
+                 version, len(segments), len(merged), manifest["documents"], manifest["chunks"])
         return version
 
+    def _write_segment(self, documents: list[Document], chunks: list[Chunk],
+                       embeddings: np.ndarray, approximate_above: int) -> dict[str, Any]:
+        """Write a segment under segments/ (through a temporary folder) and describe it."""
+        name = _new_name("s")
+        folder = self.index_dir / SEGMENTS
+        folder.mkdir(exist_ok=True)
+        tmp = folder / f".tmp-{name}"
+        try:
+            files = write_segment(tmp, documents, chunks, embeddings, approximate_above)
+            os.replace(tmp, folder / name)
+            fsync_dir(folder)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return {"id": name, "chunks": len(chunks), "documents": len(documents),
+                "files": files, "deleted": []}
+
     def _remove_leftovers(self) -> None:
-        """Temporary folders of interrupted writes and versions that are neither current nor
-        the previous one. Call with the writer lock held."""
+        """Temporary folders of interrupted writes, versions that are neither current nor
+        the previous one, and segments that neither lists. Call with the writer lock held."""
         try:
             current = self.current_version()
         except IndexStoreError:
@@ -328,6 +390,60 @@ class IndexStore:
                     VERSION_NAME.fullmatch(path.name) or path.name.startswith(".tmp-v")):
                 shutil.rmtree(path, ignore_errors=True)
                 log.info("removed %s (an old or unfinished index version)", path.name)
+        listed: set[str] = set()
+        for version in filter(None, (current, previous)):
+            try:
+                listed |= {e["id"] for e in self._manifest(version).get("segments", [])}
+            except (IndexStoreError, KeyError, TypeError):
+                return  # a version we cannot read: keep every segment
+        folder = self.index_dir / SEGMENTS
+        for path in folder.iterdir() if folder.is_dir() else []:
+            if path.is_dir() and path.name not in listed and (
+                    SEGMENT_NAME.fullmatch(path.name) or path.name.startswith(".tmp-s")):
+                shutil.rmtree(path, ignore_errors=True)
+                log.info("removed segment %s (no current or previous version lists it)",
+                         path.name)
+
+
+def _new_name(prefix: str) -> str:
+    return time.strftime(f"{prefix}%Y%m%d-%H%M%S") + f"-{os.getpid()}-{time.monotonic_ns()}"
+
+
+def _to_merge(base: IndexVersion | None, kept: list[tuple[int, Any]],
+              deleted: dict[str, set[str]], max_segments: int, compact: bool) -> set[str]:
+    """The segments whose live documents go into the new segment: all with `compact`; all
+    but the largest when the version would list more than `max_segments`. Merging the small
+    ones keeps each write's cost near the size of what it adds (a tiered merge in one tier)."""
+    if base is None or not kept:
+        return set()
+    if compact:
+        return {s.segment_id for _, s in kept}
+    if not max_segments or len(kept) + 1 <= max_segments:
+        return set()
+    largest = max(kept, key=lambda item: base.live_chunks(item[0]))[1]
+    return {s.segment_id for _, s in kept if s is not largest}
+
+
+def _join(*parts: tuple[list[Document], list[Chunk], np.ndarray]
+          ) -> tuple[list[Document], list[Chunk], np.ndarray]:
+    """Documents, chunks (renumbered in order) and vectors of several parts, as one."""
+    documents = [d for part in parts for d in part[0]]
+    chunks = []
+    for part in parts:
+        for chunk in part[1]:
+            chunks.append(Chunk(**{**chunk.to_dict(), "chunk_id": len(chunks)}))
+    vectors = [np.asarray(part[2], dtype=np.float32) for part in parts if len(part[2])]
+    dim = parts[0][2].shape[1] if parts and parts[0][2].ndim == 2 else 0
+    return documents, chunks, np.vstack(vectors) if vectors else np.zeros((0, dim), np.float32)
+
+
+def _deleted_chunks(base: IndexVersion | None, segments: list[dict[str, Any]]) -> int:
+    """Chunks of the listed segments that their `deleted` documents hold."""
+    if base is None:
+        return 0
+    by_id = {s.segment_id: s for s in base.segments}
+    return sum(by_id[e["id"]].catalogue[d].rows for e in segments if e["id"] in by_id
+               for d in e["deleted"])
 
 
 def _acquire(lock_file: IO[str], wait_seconds: float, progress: Progress | None) -> float:

@@ -3,14 +3,15 @@
 import json
 import logging
 import os
-import shutil
 
+import faiss
 import numpy as np
 import pytest
 
 from rag.errors import IndexStoreError
 from rag.lexical import LexicalIndex
-from rag.store import IndexStore
+from rag.store import IndexData, IndexStore
+from rag.version import IndexVersion
 from rag.types import Chunk, Document
 
 MANIFEST = {"embedding_model": "m", "embedding_dim": 4,
@@ -38,9 +39,9 @@ def test_round_trip(tmp_path):
     data = store.load(expect=MANIFEST)
     assert list(data.documents) == [d.doc_id for d in docs]
     assert data.chunks == chunks
-    assert data.vectors.ntotal == 2
-    scores, rows = data.vectors.search(vectors[1:2], 1)
-    assert rows[0][0] == 1 and scores[0][0] == pytest.approx(1.0, abs=1e-5)
+    assert data.size == 2
+    [(row, score)] = data.dense_search(vectors[1], 1)
+    assert row == 1 and score == pytest.approx(1.0, abs=1e-5)
     assert data.by_file == {"f0.txt": ["f0.txt#0:abc"], "f1.txt": ["f1.txt#0:abc"]}
 
 
@@ -49,8 +50,8 @@ def test_approximate_index_above_threshold(tmp_path):
     docs, chunks, vectors = sample(3)
     store.write(MANIFEST, docs, chunks, vectors, approximate_above=2)
     data = store.load()
-    assert "HNSW" in type(data.vectors).__name__
-    assert data.vectors.search(vectors[2:3], 1)[1][0][0] == 2
+    assert "IVF" in type(data.segments[0].vectors).__name__
+    assert data.dense_search(vectors[2], 1)[0][0] == 2
 
 
 def test_other_embedding_model_is_refused_with_rebuild_hint(tmp_path):
@@ -67,14 +68,19 @@ def test_missing_index_says_how_to_build_one(tmp_path):
         IndexStore(tmp_path / "nothing").load()
 
 
-@pytest.mark.parametrize("name", ["chunks.json", "documents.json", "vectors.faiss",
-                                  "embeddings.npy", "bm25/data.csc.index.npy",
-                                  "bm25/vocab.index.json"])
+def segment_folder(store: IndexStore, i: int = 0):
+    manifest = json.loads((store.index_dir / store.current_version() / "manifest.json")
+                          .read_text())
+    return store.index_dir / "segments" / manifest["segments"][i]["id"]
+
+
+@pytest.mark.parametrize("name", ["texts.sqlite", "vectors.faiss", "embeddings.npy",
+                                  "postings/rows.npy", "postings/terms.npy"])
 @pytest.mark.parametrize("damage", ["truncate", "flip"])
 def test_damaged_file_is_detected(tmp_path, name, damage):
     store = IndexStore(tmp_path)
     store.write(MANIFEST, *sample(), approximate_above=1000)
-    path = tmp_path / store.current_version() / name
+    path = segment_folder(store) / name
     data = bytearray(path.read_bytes())
     if damage == "truncate":
         data = data[: len(data) // 2]
@@ -101,13 +107,14 @@ def test_a_failed_write_keeps_the_previous_version(tmp_path, monkeypatch):
     def disk_full(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("rag.store.faiss.write_index", disk_full)
+    monkeypatch.setattr("rag.segment.faiss.write_index", disk_full)
     with pytest.raises(OSError):
         store.write(MANIFEST, *sample(2), approximate_above=1000)
     monkeypatch.undo()
     assert store.current_version() == before
     assert len(store.load().documents) == 1
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".tmp-")]
+    assert not [p for p in (tmp_path / "segments").iterdir() if p.name.startswith(".tmp-")]
 
 
 def test_new_version_replaces_old_and_older_folders_are_removed(tmp_path):
@@ -120,11 +127,12 @@ def test_new_version_replaces_old_and_older_folders_are_removed(tmp_path):
     assert second != first
     # The version just replaced stays for readers that read CURRENT before the switch.
     assert (tmp_path / first).is_dir()
-    assert len(reader.documents) == 1 and reader.vectors.ntotal == 1
+    assert len(reader.documents) == 1 and reader.size == 1
     assert len(store.load().documents) == 2
     store.write(MANIFEST, *sample(3), approximate_above=1000)
-    versions = sorted(p.name for p in tmp_path.iterdir() if p.is_dir())
+    versions = sorted(p.name for p in tmp_path.iterdir() if p.is_dir() and p.name != "segments")
     assert versions == sorted([second, store.current_version()])
+    assert len(list((tmp_path / "segments").iterdir())) == 2  # those two versions' segments
 
 
 def test_a_reader_whose_version_vanishes_reads_the_new_one(tmp_path, monkeypatch):
@@ -150,11 +158,11 @@ def test_a_reader_whose_version_vanishes_reads_the_new_one(tmp_path, monkeypatch
 def test_real_damage_is_reported_in_plain_words(tmp_path):
     store = IndexStore(tmp_path)
     store.write(MANIFEST, *sample(1), approximate_above=1000)
-    folder = tmp_path / store.current_version()
-    (folder / "vectors.faiss").write_bytes(b"garbage")
-    manifest = json.loads((folder / "manifest.json").read_text())
-    manifest["files"].pop("vectors.faiss")  # so that the sha256 check does not catch it first
-    (folder / "manifest.json").write_text(json.dumps(manifest))
+    (segment_folder(store) / "vectors.faiss").write_bytes(b"garbage")
+    path = tmp_path / store.current_version() / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["segments"][0]["files"].pop("vectors.faiss")  # so that the check does not catch it
+    path.write_text(json.dumps(manifest))
     with pytest.raises(IndexStoreError) as caught:
         store.load()
     message = str(caught.value)
@@ -187,7 +195,8 @@ def test_leftovers_of_killed_writes_are_removed_at_start_and_by_the_next_write(t
     (tmp_path / "v20260101-000000-1-2").mkdir()  # killed after the rename, before CURRENT
     (tmp_path / "notes").mkdir()  # not ours: left alone
     store.clean_leftovers()
-    assert sorted(p.name for p in tmp_path.iterdir() if p.is_dir()) == sorted([current, "notes"])
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_dir()) == sorted(
+        [current, "notes", "segments"])
     (tmp_path / ".tmp-v20260101-000000-1-3").mkdir()
     with store.writer_lock():
         assert not (tmp_path / ".tmp-v20260101-000000-1-3").exists()
@@ -225,9 +234,9 @@ def test_manifest_records_file_hashes_and_settings(tmp_path):
     store.write({**MANIFEST, "sources": {"f0.txt": "h0"}}, *sample(1), approximate_above=1000)
     manifest = json.loads((tmp_path / store.current_version() / "manifest.json").read_text())
     assert manifest["embedding_model"] == "m" and manifest["embedding_dim"] == 4
-    assert set(manifest["files"]) >= {"chunks.json", "documents.json", "embeddings.npy",
-                                      "vectors.faiss", "bm25/size.json",
-                                      "bm25/data.csc.index.npy", "bm25/vocab.index.json"}
+    [segment] = manifest["segments"]
+    assert set(segment["files"]) >= {"texts.sqlite", "embeddings.npy", "vectors.faiss",
+                                     "postings/rows.npy", "postings/terms.npy"}
     assert manifest["sources"] == {"f0.txt": "h0"}
     assert os.path.getsize(tmp_path / "CURRENT") > 0
 
@@ -251,7 +260,7 @@ def test_readers_in_another_process_never_see_damage_while_versions_switch(tmp_p
     while writer.poll() is None:
         try:
             data = store.load()
-            assert data.vectors.ntotal == len(data.chunks)
+            assert data.size == len(data.chunks)
             loads += 1
         except IndexStoreError as e:
             failures.append(str(e))
@@ -260,28 +269,67 @@ def test_readers_in_another_process_never_see_damage_while_versions_switch(tmp_p
     assert loads > 10 and failures == [], failures[:3]
 
 
-def test_bm25_is_saved_with_the_version_and_loaded_memory_mapped(tmp_path, caplog):
+def test_bm25_postings_are_saved_with_the_segment_and_loaded_memory_mapped(tmp_path):
     store = IndexStore(tmp_path)
     docs, chunks, vectors = sample(3)
     store.write(MANIFEST, docs, chunks, vectors, approximate_above=1000)
-    caplog.set_level(logging.INFO, logger="rag.store")
     data = store.load()
-    assert data.lexical_index is not None and data.lexical_index.size == 3
-    assert isinstance(data.lexical_index._bm25.scores["data"], np.memmap)
+    assert isinstance(data.segments[0].postings.rows, np.memmap)
     built = LexicalIndex([c.text for c in chunks])
-    assert data.lexical_search("نص المقال", 3) == built.search("نص المقال", 3) != []
-    assert "BM25 index over" not in caplog.text  # loaded, not built
+    found, expected = data.lexical_search("نص المقال", 3), built.search("نص المقال", 3)
+    assert [r for r, _ in found] == [r for r, _ in expected] != []
+    assert [s for _, s in found] == pytest.approx([s for _, s in expected], rel=1e-5)
 
 
-def test_a_version_without_bm25_loads_and_builds_it_once(tmp_path, caplog):
+def write_format_1(folder, manifest, docs, chunks, vectors, with_bm25=True):
+    """An index version as the store wrote it before segments (format 1)."""
+    from rag.files import sha256_of
+    from rag.segment import build_vector_index
+
+    version = folder / "v20260101-000000-1-1"
+    version.mkdir(parents=True)
+    (version / "documents.json").write_text(json.dumps([d.to_dict() for d in docs]))
+    (version / "chunks.json").write_text(json.dumps([c.to_dict() for c in chunks]))
+    np.save(version / "embeddings.npy", vectors)
+    faiss.write_index(build_vector_index(vectors, 1000), str(version / "vectors.faiss"))
+    if with_bm25:
+        LexicalIndex([c.text for c in chunks]).save(version / "bm25")
+    files = {p.relative_to(version).as_posix(): [p.stat().st_size, sha256_of(p)]
+             for p in sorted(version.rglob("*")) if p.is_file()}
+    (version / "manifest.json").write_text(json.dumps(
+        {**manifest, "format": 1, "chunks": len(chunks), "documents": len(docs), "files": files}))
+    (folder / "CURRENT").write_text(version.name)
+    return version.name
+
+
+def test_a_version_of_format_1_still_loads_and_the_next_write_makes_it_a_segment(tmp_path):
     store = IndexStore(tmp_path)
     docs, chunks, vectors = sample(3)
-    store.write(MANIFEST, docs, chunks, vectors, approximate_above=1000)
-    folder = tmp_path / store.current_version()  # as written before BM25 was saved
-    shutil.rmtree(folder / "bm25")
-    manifest = json.loads((folder / "manifest.json").read_text())
-    manifest["files"] = {k: v for k, v in manifest["files"].items() if not k.startswith("bm25/")}
-    (folder / "manifest.json").write_text(json.dumps(manifest))
+    old = write_format_1(tmp_path, MANIFEST, docs, chunks, vectors)
+    data = store.load(expect=MANIFEST)
+    assert isinstance(data, IndexData) and data.version == old
+    assert data.lexical_index is not None and data.lexical_search("نص المقال", 3)
+    with store.writer_lock():
+        store.write(MANIFEST, list(data.documents.values()), data.chunks,
+                    np.asarray(data.embeddings), approximate_above=1000)
+    new = store.load(expect=MANIFEST)
+    assert isinstance(new, IndexVersion) and len(new.segments) == 1
+    assert sorted(new.documents) == sorted(d.doc_id for d in docs)
+
+
+def test_an_unknown_format_is_refused_with_the_rebuild_message(tmp_path):
+    store = IndexStore(tmp_path)
+    store.write(MANIFEST, *sample(1), approximate_above=1000)
+    path = tmp_path / store.current_version() / "manifest.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), "format": 99}))
+    with pytest.raises(IndexStoreError, match="format 99.*rag ingest --rebuild"):
+        store.load()
+
+
+def test_a_version_of_format_1_without_bm25_loads_and_builds_it_once(tmp_path, caplog):
+    store = IndexStore(tmp_path)
+    docs, chunks, vectors = sample(3)
+    write_format_1(tmp_path, MANIFEST, docs, chunks, vectors, with_bm25=False)
     caplog.set_level(logging.INFO, logger="rag.store")
     data = store.load()
     assert data.lexical_index is None
