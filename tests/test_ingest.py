@@ -69,7 +69,8 @@ def test_incremental_changed_pruned_and_removed(corpus, settings, embedder):
     data = load_index(settings, embedder)
     assert "000_6e296b17c1da352f.txt" not in names(data)
     assert any("فلاديفوستوك" in c.text for c in data.chunks)
-    assert data.vectors.ntotal == data.size  # vectors rebuilt to match the chunks
+    assert len(data.chunks) == data.size == len(data.embeddings)  # replaced chunks are gone
+    assert all(c.doc_id in data.documents for c in data.chunks)
 
     removed = ingestor.remove(["003_f262f470ec2870cc.txt", "not-there.txt"])
     assert outcomes(removed) == {"003_f262f470ec2870cc.txt": "removed", "not-there.txt": "rejected"}
@@ -134,7 +135,7 @@ def test_an_index_keyed_by_bare_names_is_matched_once_and_migrated(tmp_path, set
     assert report.notes and "now known by their path" in report.notes[0]
     data = load_index(settings, embedder)
     assert list(data.by_file) == [str(a / "article.txt")]
-    assert data.vectors.ntotal == data.size == old.size
+    assert data.size == old.size == len(data.embeddings)
 
 
 def test_links_leading_out_of_the_folder_never_reach_the_index(tmp_path, settings, embedder):
@@ -218,11 +219,12 @@ def _index_state(index_dir: Path):
 
 
 # Runs the real `rag ingest` in a child process that SIGKILLs itself at the K-th step of
-# writing the index (each metadata file, the FAISS file, the manifest, the version folder's
-# rename, the switch of CURRENT): kill points that a timer would almost never hit, since
-# writing takes milliseconds of a ~10 s run.
+# writing the index (the segment's FAISS file, postings and texts, its folder's rename, the
+# manifest, the version folder's rename, the switch of CURRENT): kill points that a timer
+# would almost never hit, since writing takes milliseconds of a ~10 s run.
 KILLER = """
 import os, signal, sys
+import rag.segment as segment
 import rag.store as store
 K = int(os.environ["KILL_AT"])
 calls = 0
@@ -237,7 +239,9 @@ def deadly(func):
 store.write_atomic = deadly(store.write_atomic)
 store.fsync_dir = deadly(store.fsync_dir)
 store.faiss.write_index = deadly(store.faiss.write_index)
-store.LexicalIndex.save = deadly(store.LexicalIndex.save)
+segment.Postings.save = deadly(segment.Postings.save)
+segment._write_texts = deadly(segment._write_texts)
+segment.fsync_dir = deadly(segment.fsync_dir)
 from rag.cli import main
 sys.argv = ["rag", "ingest", *sys.argv[1:]]
 main()
@@ -245,12 +249,20 @@ main()
 
 
 @pytest.mark.slow
-def test_kill_9_during_ingestion_leaves_the_old_or_the_new_index(tmp_path, corpus):
-    """Each kill point leaves an index that loads and equals the state before or after."""
+@pytest.mark.parametrize("write", ["segment", "merge"])
+def test_kill_9_during_ingestion_leaves_the_old_or_the_new_index(tmp_path, corpus, write):
+    """Each kill point leaves an index that loads and equals the state before or after:
+    while a new segment is written, and while one is merged from the older ones."""
     index_dir = tmp_path / "index"
     env = {**os.environ, "RAG_INDEX_DIR": str(index_dir)}
-    first = [sys.executable, "-m", "rag.cli", "ingest", str(corpus / "000_6e296b17c1da352f.txt")]
-    subprocess.run(first, env=env, check=True, capture_output=True)
+    firsts = ["000_6e296b17c1da352f.txt"] + (["001_0f7e11fcbccc7f40.txt"] if write == "merge"
+                                             else [])
+    for name in firsts:
+        subprocess.run([sys.executable, "-m", "rag.cli", "ingest", str(corpus / name)],
+                       env=env, check=True, capture_output=True)
+    if write == "merge":  # two segments; a third would be one too many: the smaller merges
+        env["RAG_MAX_SEGMENTS"] = "2"
+        assert len(IndexStore(index_dir).load().segments) == 2
     old = _index_state(index_dir)
     shutil.copytree(index_dir, tmp_path / "old-index")
 
@@ -278,3 +290,10 @@ def test_kill_9_during_ingestion_leaves_the_old_or_the_new_index(tmp_path, corpu
                    check=True, capture_output=True)
     assert _index_state(index_dir) == new
     assert not [p for p in index_dir.iterdir() if p.name.startswith(".tmp-")]
+    segments = IndexStore(index_dir).load().segments
+    assert len(segments) == 2  # the first, and the run's (with the smaller one merged in)
+    listed = {s.segment_id for s in segments}
+    previous = (index_dir / "PREVIOUS").read_text()
+    listed |= {s.segment_id for s in IndexStore(index_dir)._load_version(previous, None,
+                                                                          True).segments}
+    assert {p.name for p in (index_dir / "segments").iterdir()} == listed  # no leftovers
