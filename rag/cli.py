@@ -178,6 +178,42 @@ def remove(settings: Settings, names: tuple[str, ...]) -> None:
 
 
 @cli.command()
+@click.pass_obj
+@friendly_errors
+def compact(settings: Settings) -> None:
+    """Merge the index's segments into one and drop deleted documents for good.
+
+    Each ingest already merges the small segments once there are more than max_segments;
+    this also rewrites the largest (worth it after many removals)."""
+    from .embedder import Embedder
+    from .ingest import Ingestor
+
+    report = Ingestor(settings, Embedder.from_settings(settings)).compact()
+    for note in report.notes:
+        click.echo(note)
+    click.echo(f"done in {report.seconds:.1f}s")
+
+
+@cli.command("check-index")
+@click.pass_obj
+@friendly_errors
+def check_index(settings: Settings) -> None:
+    """Read every byte of the current index version and compare it with its sha256.
+
+    Loading checks each file's size, and hashes small files whole but large ones (over
+    32 MB) only at their first and last MiB, so that a million chunks load in seconds."""
+    from .store import REBUILD_HINT, IndexStore
+
+    damaged = IndexStore(settings.index_dir).verify()
+    for path in damaged:
+        click.echo(f"damaged  {path}")
+    if damaged:
+        click.echo(REBUILD_HINT)
+        sys.exit(1)
+    click.echo("every file of the index matches its sha256")
+
+
+@cli.command()
 @click.argument("query")
 @click.option("-k", "k", type=int, default=None, help="How many passages (default: top_k).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")

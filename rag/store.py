@@ -320,7 +320,7 @@ class IndexStore:
             deleted[base.segment_of_document(doc_id)].add(doc_id)  # type: ignore[union-attr]
         kept = [(i, s) for i, s in enumerate(base.segments)
                 if len(deleted[s.segment_id]) < len(s.catalogue)] if base else []
-        merged = _to_merge(base, kept, deleted, max_segments, compact)
+        merged = _to_merge(base, kept, max_segments, compact, adding=bool(documents))
         if merged:
             carried = base.copy_of([d for d in base.documents_in(merged)  # type: ignore[union-attr]
                                     if d not in removed])
@@ -409,8 +409,8 @@ def _new_name(prefix: str) -> str:
     return time.strftime(f"{prefix}%Y%m%d-%H%M%S") + f"-{os.getpid()}-{time.monotonic_ns()}"
 
 
-def _to_merge(base: IndexVersion | None, kept: list[tuple[int, Any]],
-              deleted: dict[str, set[str]], max_segments: int, compact: bool) -> set[str]:
+def _to_merge(base: IndexVersion | None, kept: list[tuple[int, Any]], max_segments: int,
+              compact: bool, adding: bool) -> set[str]:
     """The segments whose live documents go into the new segment: all with `compact`; all
     but the largest when the version would list more than `max_segments`. Merging the small
     ones keeps each write's cost near the size of what it adds (a tiered merge in one tier)."""
@@ -418,7 +418,7 @@ def _to_merge(base: IndexVersion | None, kept: list[tuple[int, Any]],
         return set()
     if compact:
         return {s.segment_id for _, s in kept}
-    if not max_segments or len(kept) + 1 <= max_segments:
+    if not max_segments or len(kept) + adding <= max_segments:
         return set()
     largest = max(kept, key=lambda item: base.live_chunks(item[0]))[1]
     return {s.segment_id for _, s in kept if s is not largest}

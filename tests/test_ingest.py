@@ -297,3 +297,24 @@ def test_kill_9_during_ingestion_leaves_the_old_or_the_new_index(tmp_path, corpu
     listed |= {s.segment_id for s in IndexStore(index_dir)._load_version(previous, None,
                                                                           True).segments}
     assert {p.name for p in (index_dir / "segments").iterdir()} == listed  # no leftovers
+
+
+def test_adding_an_article_writes_only_its_segment_and_rag_compact_merges(corpus, settings,
+                                                                           embedder):
+    ingestor = Ingestor(settings, embedder)
+    first = ingestor.ingest([corpus / "000_6e296b17c1da352f.txt",
+                             corpus / "001_0f7e11fcbccc7f40.txt"])
+    segments = settings.index_dir / "segments"
+    before = {p: p.stat().st_mtime_ns for p in segments.rglob("*") if p.is_file()}
+    added = ingestor.ingest([corpus / "003_f262f470ec2870cc.txt"])
+    after = {p: p.stat().st_mtime_ns for p in segments.rglob("*") if p.is_file()}
+    assert {p: t for p, t in after.items() if p in before} == before
+    new = {p.relative_to(segments).parts[0] for p in set(after) - set(before)}
+    data = load_index(settings, embedder)
+    assert len(new) == 1 and [s.size for s in data.segments] == [first.chunks, added.chunks]
+    report = ingestor.compact()
+    assert "2 segments merged" in report.notes[0]
+    compacted = load_index(settings, embedder)
+    assert len(compacted.segments) == 1
+    assert _index_state(settings.index_dir) == sorted(
+        (key, sum(len(data.chunks_of(i)) for i in ids)) for key, ids in data.by_file.items())

@@ -338,3 +338,127 @@ def test_a_version_of_format_1_without_bm25_loads_and_builds_it_once(tmp_path, c
     data.lexical_search("عنوان", 3)
     assert data.lexical is first
     assert caplog.text.count("BM25 index over 3 chunks built") == 1
+
+
+# ------------------------------------------------------------------ segments
+
+
+def docs_named(names: list[str], seed: int = 0):
+    """One document (and chunk) per name, with a text only it holds."""
+    docs, chunks = [], []
+    for name in names:
+        text = f"مقال {name} عن موضوع {name}خاص"
+        docs.append(Document(doc_id=f"{name}#0:abc", source_file=name, title=name, text=text,
+                             content_hash=f"h-{name}"))
+        chunks.append(Chunk(chunk_id=len(chunks), doc_id=docs[-1].doc_id, text=text, start=0,
+                            end=len(text), paragraph=0))
+    vectors = np.random.default_rng(seed).normal(size=(len(chunks), 4)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    return docs, chunks, vectors
+
+
+def files_under(folder):
+    return {p.relative_to(folder).as_posix(): p.stat().st_mtime_ns
+            for p in folder.rglob("*") if p.is_file()}
+
+
+def test_adding_writes_one_new_segment_and_a_manifest_only(tmp_path):
+    store = IndexStore(tmp_path)
+    store.write(MANIFEST, *docs_named([f"a{i}" for i in range(20)]), approximate_above=1000)
+    before = files_under(tmp_path / "segments")
+    base = store.load()
+    store.write(MANIFEST, *docs_named(["new"], seed=1), approximate_above=1000, base=base)
+    after = files_under(tmp_path / "segments")
+    assert {k: v for k, v in after.items() if k in before} == before  # not one rewritten
+    added = {k.split("/")[0] for k in set(after) - set(before)}
+    assert len(added) == 1
+    assert sorted(p.name for p in (tmp_path / store.current_version()).iterdir()) == \
+        ["manifest.json"]
+    data = store.load()
+    assert len(data.segments) == 2 and data.size == 21
+    assert [s.size for s in data.segments] == [20, 1]
+    [(row, _)] = data.lexical_search("newخاص", 1)
+    assert data.chunks_at([row])[row].doc_id == "new#0:abc"
+
+
+def test_a_new_version_loads_only_its_new_segment(tmp_path):
+    store = IndexStore(tmp_path)
+    store.write(MANIFEST, *docs_named(["a", "b"]), approximate_above=1000)
+    first = store.load()
+    store.write(MANIFEST, *docs_named(["c"], seed=1), approximate_above=1000, base=first)
+    second = store.load()
+    assert second.segments[0] is first.segments[0]  # the same loaded object, not re-read
+
+
+def test_a_removal_is_a_tombstone_and_its_text_is_never_returned(tmp_path):
+    store = IndexStore(tmp_path)
+    docs, chunks, vectors = docs_named(["a", "b", "c"])
+    store.write(MANIFEST, docs, chunks, vectors, approximate_above=1000)
+    before = files_under(tmp_path / "segments")
+    store.write(MANIFEST, [], [], np.zeros((0, 4), np.float32), approximate_above=1000,
+                base=store.load(), removed={"b#0:abc"})
+    assert files_under(tmp_path / "segments") == before  # nothing but a manifest written
+    manifest = json.loads((tmp_path / store.current_version() / "manifest.json").read_text())
+    assert manifest["segments"][0]["deleted"] == ["b#0:abc"] and manifest["chunks"] == 2
+    data = store.load()
+    assert sorted(data.documents) == ["a#0:abc", "c#0:abc"] and data.size == 2
+    assert data.lexical_search("bخاص", 5) == []
+    assert 1 not in [row for row, _ in data.dense_search(vectors[1], 5)]
+    assert [c.doc_id for c in data.chunks] == ["a#0:abc", "c#0:abc"]
+
+
+def test_too_many_segments_merge_the_small_ones_and_drop_their_tombstones(tmp_path):
+    store = IndexStore(tmp_path)
+    store.write(MANIFEST, *docs_named([f"big{i}" for i in range(10)]), approximate_above=1000)
+    for names in (["x", "w"], ["y"]):
+        store.write(MANIFEST, *docs_named(names, seed=2), approximate_above=1000,
+                    base=store.load(), max_segments=3)
+    store.write(MANIFEST, [], [], np.zeros((0, 4), np.float32), approximate_above=1000,
+                base=store.load(), removed={"x#0:abc", "big3#0:abc"}, max_segments=3)
+    assert [s.size for s in store.load().segments] == [10, 2, 1]
+    store.write(MANIFEST, *docs_named(["z"], seed=3), approximate_above=1000,
+                base=store.load(), max_segments=3)
+    data = store.load()
+    assert [s.size for s in data.segments] == [10, 3]  # w, y and z; x was deleted, not copied
+    assert sorted(data.documents) == sorted([f"big{i}#0:abc" for i in range(10) if i != 3]
+                                            + ["w#0:abc", "y#0:abc", "z#0:abc"])
+    assert data.deleted_docs[data.segments[0].segment_id] == {"big3#0:abc"}
+    store.write(MANIFEST, [], [], np.zeros((0, 4), np.float32), approximate_above=1000,
+                base=data, compact=True)
+    compacted = store.load()
+    assert [s.size for s in compacted.segments] == [12]
+    assert sorted(compacted.documents) == sorted(data.documents)
+    for doc_id in compacted.documents:  # texts and vectors travel with their documents
+        [chunk] = compacted.chunks_of(doc_id)
+        assert chunk.text == data.chunks_of(doc_id)[0].text
+
+
+def test_a_reader_of_an_old_version_keeps_working_after_its_files_are_gone(tmp_path):
+    store = IndexStore(tmp_path)
+    docs, chunks, vectors = docs_named(["a", "b", "c"])
+    store.write(MANIFEST, docs, chunks, vectors, approximate_above=1000)
+    reader = store.load()
+    old_segment = reader.segments[0].folder
+    for i in range(2):  # compacted twice: nothing lists the reader's segment any more
+        store.write(MANIFEST, [], [], np.zeros((0, 4), np.float32), approximate_above=1000,
+                    base=store.load(), removed={f"{'ab'[i]}#0:abc"}, compact=True)
+    assert not old_segment.exists() and not (tmp_path / reader.version).exists()
+    assert sorted(store.load().documents) == ["c#0:abc"]
+    [(row, _)] = reader.lexical_search("aخاص", 1)
+    assert reader.chunks_at([row])[row].text == chunks[0].text
+    assert reader.dense_search(vectors[1], 1)[0][0] == 1
+    assert reader.documents["b#0:abc"].text == docs[1].text
+
+
+def test_a_large_file_is_checked_by_its_edges_at_load_and_whole_by_verify(tmp_path,
+                                                                          monkeypatch):
+    monkeypatch.setattr("rag.segment.FULL_CHECK_BYTES", 100)  # every file counts as large
+    monkeypatch.setattr("rag.segment.EDGE_BYTES", 16)
+    store = IndexStore(tmp_path)
+    store.write(MANIFEST, *docs_named([f"a{i}" for i in range(50)]), approximate_above=1000)
+    path = segment_folder(store) / "embeddings.npy"
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # in the middle: not what a load reads
+    path.write_bytes(bytes(data))
+    assert store.load().size == 50
+    assert store.verify() == [path]
