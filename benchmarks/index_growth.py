@@ -2,6 +2,9 @@
 corpora, through the project's own write, load, ingest and search paths.
 
     .venv/bin/python benchmarks/index_growth.py --sizes 10000 100000 --json reports/index_growth.json
+    .venv/bin/python benchmarks/index_growth.py --sizes 1000000 --backends faiss
+
+Rows of other backends and sizes already in the JSON file are kept (each says its command).
 
 Per backend and size, in a fresh process each (so that memory is the index's own):
 - `build_s`: writing the synthetic corpus (documents of 15 chunks of 60 seed words, 384-d
@@ -15,7 +18,12 @@ Per backend and size, in a fresh process each (so that memory is the index's own
 - `recall_at_10`: dense candidates against exact inner-product search, 50 mixture queries;
 - `add_article_s`: `Ingestor.ingest` of one seed article into the existing index (reading
   the old index, chunking, embedding with the real model, writing), then
-  `first_search_after_add_s` as above.
+  `first_search_after_add_s` as above, in the same process (a FAISS reader keeps the
+  segments it has loaded: this is what a running app pays); `remove_article_s`:
+  `Ingestor.remove` of that article;
+- `segments`: the FAISS version's segments after the add.
+The measuring process runs torch and FAISS with `--threads` threads (default 1: on 2 cores
+shared with other work, torch with 2 threads embedded a query in 1.5 s instead of 15 ms).
 Vectors are synthetic (embedding a million chunks here would take 9 hours); the query
 embedding and the added article's are real. Results are written after each row.
 """
@@ -127,12 +135,17 @@ def build(backend: str, n: int, folder: Path) -> dict:
     return {"backend": backend, "chunks": n, "build_s": time.perf_counter() - started}
 
 
-def measure(backend: str, n: int, folder: Path) -> dict:
+def measure(backend: str, n: int, folder: Path, threads: int) -> dict:
     """Load, search and add an article in a process that did not write the index, so that
     its memory is what a reader holds."""
+    import faiss
+    import torch
+
     from rag.embedder import Embedder
     from rag.ingest import Ingestor
 
+    torch.set_num_threads(threads)
+    faiss.omp_set_num_threads(threads)
     settings = Settings.load(index_dir=folder, vector_store=backend)
     embedder = Embedder.from_settings(settings)
     embedder.embed_query("warm up")
@@ -164,7 +177,12 @@ def measure(backend: str, n: int, folder: Path) -> dict:
     report = Ingestor(settings, embedder).ingest([ARTICLE])
     row["add_article_s"] = time.perf_counter() - started
     row["added_chunks"] = report.chunks
-    row["first_search_after_add_s"], _ = first_search(settings, embedder, queries[1])
+    row["first_search_after_add_s"], retriever = first_search(settings, embedder, queries[1])
+    row["segments"] = len(getattr(retriever.index, "segments", []))
+    started = time.perf_counter()
+    Ingestor(settings, embedder).remove([str(ARTICLE)])
+    row["remove_article_s"] = time.perf_counter() - started
+    row["threads"] = threads
     row["load_average"] = load_average()
     return row
 
@@ -174,29 +192,39 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--backends", nargs="+", default=["faiss", "milvus"])
     parser.add_argument("--json", type=Path, default=ROOT / "reports" / "index_growth.json")
+    parser.add_argument("--threads", type=int, default=1, help="torch and FAISS threads")
     parser.add_argument("--one", nargs=2, metavar=("BACKEND", "SIZE"), help=argparse.SUPPRESS)
     parser.add_argument("--step", choices=["build", "measure"], help=argparse.SUPPRESS)
     parser.add_argument("--dir", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        step = build if args.step == "build" else measure
-        print(json.dumps(step(args.one[0], int(args.one[1]), args.dir)))
+        if args.step == "build":
+            print(json.dumps(build(args.one[0], int(args.one[1]), args.dir)))
+        else:
+            print(json.dumps(measure(args.one[0], int(args.one[1]), args.dir, args.threads)))
         return
+    command = " ".join(["benchmarks/index_growth.py", *sys.argv[1:]])
     out = {"machine": f"{os.cpu_count()} CPU cores, other load in each row's load_average",
-           "command": " ".join(sys.argv), "rows": []}
+           "rows": []}
+    if args.json.is_file():  # rows this run does not measure stay
+        out["rows"] = [r for r in json.loads(args.json.read_text())["rows"]
+                       if not (r["backend"] in args.backends and r["chunks"] in args.sizes)]
     for n in args.sizes:
         for backend in args.backends:
             row: dict = {}
             with tempfile.TemporaryDirectory(prefix="index-growth-") as tmp:
                 for step in ("build", "measure"):
                     done = subprocess.run([sys.executable, __file__, "--one", backend, str(n),
-                                           "--dir", tmp, "--step", step],
+                                           "--dir", tmp, "--step", step,
+                                           "--threads", str(args.threads)],
                                           check=False, capture_output=True, text=True)
                     if done.returncode:
                         row.update(backend=backend, chunks=n, error=done.stderr[-2000:])
                         break
                     row.update(json.loads(done.stdout.strip().splitlines()[-1]))
+            row["command"] = command
             out["rows"].append(row)
+            out["rows"].sort(key=lambda r: (r["chunks"], r["backend"]))
             print(json.dumps(row), flush=True)
             args.json.parent.mkdir(parents=True, exist_ok=True)
             args.json.write_text(json.dumps(out, indent=1))
