@@ -8,7 +8,7 @@ The vectors come from a Gaussian mixture (1,024 clusters, anisotropic noise whos
 decays like 1/rank, as the spectrum of real sentence embeddings does), L2-normalized like
 e5's, so nearest neighbours are meaningful and HNSW's recall is not trivially 100 %. Queries
 are fresh draws from the same mixture. The indexes are built by the project's own
-`rag.store.build_vector_index` (HNSW: M=32, efConstruction=80, efSearch=128); efSearch 32
+HNSW as rag.store built it before segments (M=32, efConstruction=80, efSearch=128); efSearch 32
 and 64 are measured on the same graph too.
 
 Per size and index: build time, index size (exact bytes of the structures), the resident
@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from rag.config import Settings
-from rag.store import build_vector_index
+from rag.segment import build_vector_index
 
 DIM = 384
 CLUSTERS = 1024
@@ -160,7 +160,10 @@ def measure_size(n: int, mixture: Mixture, args: argparse.Namespace, out: dict,
     faiss.omp_set_num_threads(args.build_threads)
     before = rss_mb()
     t = time.perf_counter()
-    hnsw = build_vector_index(data, approximate_above=0)  # the project's HNSW parameters
+    hnsw = faiss.IndexHNSWFlat(data.shape[1], 32, faiss.METRIC_INNER_PRODUCT)
+    hnsw.hnsw.efConstruction = 80  # as rag.store built it before segments (IVF since)
+    hnsw.hnsw.efSearch = 128
+    hnsw.add(data)
     build_s = time.perf_counter() - t
     rss_delta = rss_mb() - before
     built_ef = hnsw.hnsw.efSearch

@@ -26,7 +26,8 @@ from rag.embedder import Embedder
 from rag.evidence import EvidenceSelector
 from rag.rerank import sentence_rerank
 from rag.retriever import HybridRetriever, rrf
-from rag.store import IndexData, build_vector_index
+from rag.segment import build_vector_index
+from rag.store import IndexData
 from rag.types import Chunk, Document, Passage
 
 XQUAD = Path("/work/shared/benchmarks/xquad")

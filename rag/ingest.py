@@ -25,8 +25,8 @@ from .errors import IndexStoreError, IngestError
 from .loader import ArticleLoader, RejectedFile, find_files
 from .milvus_store import MilvusIndex, open_index
 from .store import IndexData, IndexStore
-from .version import IndexVersion
 from .types import Chunk, Document, FileOutcome, IngestReport, Progress
+from .version import IndexVersion
 
 log = logging.getLogger(__name__)
 

@@ -128,8 +128,8 @@ def search_segments(segments: Sequence[tuple[Postings, np.ndarray | None]], quer
     avgdl = length / total if length else 1.0
     df: dict[bytes, int] = {}
     for (p, _), ids in zip(segments, found, strict=True):
-        for key, term in dict((key, term) for (key, _), (term, _) in
-                              zip(weighted, ids, strict=True)).items():
+        terms = {key: term for (key, _), (term, _) in zip(weighted, ids, strict=True)}
+        for key, term in terms.items():  # each term once, however often the query has it
             df[key] = df.get(key, 0) + p.df(term)
     idf = {key: float(np.log(1 + (total - d + 0.5) / (d + 0.5))) for key, d in df.items()}
     results = []

@@ -39,7 +39,7 @@ import numpy as np
 from .errors import IndexStoreError
 from .files import fsync_dir, write_atomic
 from .lexical import LexicalIndex
-from .segment import build_vector_index, damaged_files, load_segment, write_segment
+from .segment import damaged_files, load_segment, write_segment
 from .types import Chunk, Document, Progress
 from .version import IndexVersion
 

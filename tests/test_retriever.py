@@ -14,7 +14,8 @@ from rag.errors import ConfigError, QueryError
 from rag.language import arabic_share
 from rag.lexical import LexicalIndex
 from rag.retriever import Candidates, HybridRetriever, convex, rrf
-from rag.store import IndexData, build_vector_index
+from rag.segment import build_vector_index
+from rag.store import IndexData
 from rag.types import Chunk, Document
 
 MODEL = Path.home() / ".cache/rag/models/multilingual-e5-small"

@@ -11,8 +11,8 @@ import pytest
 from rag.errors import IndexStoreError
 from rag.lexical import LexicalIndex
 from rag.store import IndexData, IndexStore
-from rag.version import IndexVersion
 from rag.types import Chunk, Document
+from rag.version import IndexVersion
 
 MANIFEST = {"embedding_model": "m", "embedding_dim": 4,
             "chunker": {"version": 1, "chunk_tokens": 160, "overlap_tokens": 24}}
