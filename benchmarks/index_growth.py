@@ -21,7 +21,8 @@ Per backend and size, in a fresh process each (so that memory is the index's own
   `first_search_after_add_s` as above, in the same process (a FAISS reader keeps the
   segments it has loaded: this is what a running app pays); `remove_article_s`:
   `Ingestor.remove` of that article;
-- `segments`: the FAISS version's segments after the add.
+- `segments`: the FAISS version's segments after the add; `vector_index`: the FAISS index
+  type of the first (bulk) segment; `disk_mb`: the index folder's size on disk.
 The measuring process runs torch and FAISS with `--threads` threads (default 1: on 2 cores
 shared with other work, torch with 2 threads embedded a query in 1.5 s instead of 15 ms).
 Vectors are synthetic (embedding a million chunks here would take 9 hours); the query
@@ -156,6 +157,9 @@ def measure(backend: str, n: int, folder: Path, threads: int) -> dict:
     rng = random.Random(1)
     queries = [" ".join(rng.choices(words, k=4)) for _ in range(QUERIES)]
     row["first_search_s"], retriever = first_search(settings, embedder, queries[0])
+    if backend == "faiss":  # what the segments are, and what they take on disk
+        row["vector_index"] = type(retriever.index.segments[0].vectors).__name__
+        row["disk_mb"] = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 2**20
     times = []
     for q in queries:
         t = time.perf_counter()

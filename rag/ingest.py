@@ -370,9 +370,12 @@ def _matching_keys(index: IndexVersion | IndexData, name: str) -> set[str]:
     """Keys a name given to `rag remove` means: a path (absolute or relative to here), a doc id,
     or a bare file name."""
     as_path = source_key(Path(name))
+    if isinstance(index, IndexVersion):  # file names are in memory: no document is read
+        file_name = {key: index.live[ids[0]][1].source_file for key, ids in index.by_file.items()}
+    else:
+        file_name = {key: index.documents[ids[0]].source_file for key, ids in index.by_file.items()}
     return {key for key, ids in index.by_file.items()
-            if key == name or key == as_path or name in ids
-            or index.documents[ids[0]].source_file == name}
+            if key == name or key == as_path or name in ids or file_name[key] == name}
 
 
 def _duration(seconds: float) -> str:
