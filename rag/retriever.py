@@ -26,8 +26,9 @@ Hits = list[tuple[int, float]]  # (row, score), best first
 
 
 class CandidateSource(Protocol):
-    """Where candidates come from: an index version on disk (rag.store.IndexData, FAISS +
-    bm25s) or a Milvus collection (rag.milvus_store.MilvusIndex). Rows are chunk ids."""
+    """Where candidates come from: an index version on disk (rag.version.IndexVersion: FAISS
+    and BM25 postings per segment), an index in memory (rag.store.IndexData: FAISS + bm25s)
+    or a Milvus collection (rag.milvus_store.MilvusIndex). Rows are chunk ids."""
 
     version: str
 

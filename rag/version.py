@@ -40,10 +40,7 @@ class IndexVersion:
         for doc_id, (_, entry) in self.live.items():
             self.by_file.setdefault(entry.key, []).append(doc_id)
         self.documents = DocumentTable(self)
-
-    @property
-    def size(self) -> int:
-        return sum(entry.rows for _, entry in self.live.values())
+        self.size = sum(entry.rows for _, entry in self.live.values())  # live chunks
 
     def live_chunks(self, segment: int) -> int:
         deleted = self._deleted[segment]
