@@ -22,6 +22,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from .errors import IndexStoreError
 from .files import fsync_dir, fsync_file, sha256_of
 from .postings import Postings
 from .types import Chunk, Document
@@ -111,8 +112,14 @@ class Segment:
         return self.postings.size
 
     def _query(self, sql: str, args: Sequence[object] = ()) -> list[tuple]:
-        with self._lock:
-            return self._db.execute(sql, tuple(args)).fetchall()
+        try:
+            with self._lock:
+                return self._db.execute(sql, tuple(args)).fetchall()
+        except sqlite3.DatabaseError as e:  # damaged after it was loaded and checked
+            from .store import REBUILD_HINT
+
+            raise IndexStoreError(f"The index segment {self.folder} is damaged ({e}). "
+                                  f"{REBUILD_HINT}") from e
 
     def dense_search(self, query: np.ndarray, n: int, deleted: Deleted | None
                      ) -> list[tuple[int, float]]:

@@ -204,7 +204,8 @@ class IndexStore:
             try:
                 segments.append(load_segment(folder, entry["files"], mmap))
             except Exception as e:
-                log.warning("reading index segment %s failed: %s", entry["id"], e)
+                if not isinstance(e, ValueError):  # not found damaged by the check: say more
+                    log.warning("reading index segment %s failed: %s", entry["id"], e)
                 raise IndexStoreError(f"The index in {self.index_dir} is damaged ({_plain(e)})."
                                       f" {REBUILD_HINT}") from e
         return IndexVersion(manifest, version, segments,

@@ -39,8 +39,11 @@ class IndexVersion:
         self.by_file: dict[str, list[str]] = {}
         for doc_id, (_, entry) in self.live.items():
             self.by_file.setdefault(entry.key, []).append(doc_id)
-        self.documents = DocumentTable(self)
         self.size = sum(entry.rows for _, entry in self.live.values())  # live chunks
+
+    @property
+    def documents(self) -> DocumentTable:
+        return DocumentTable(self)  # made on demand: a reference cycle would keep segments
 
     def live_chunks(self, segment: int) -> int:
         deleted = self._deleted[segment]

@@ -462,3 +462,13 @@ def test_a_large_file_is_checked_by_its_edges_at_load_and_whole_by_verify(tmp_pa
     path.write_bytes(bytes(data))
     assert store.load().size == 50
     assert store.verify() == [path]
+
+
+def test_texts_damaged_after_loading_are_reported_with_the_rebuild_hint(tmp_path):
+    store = IndexStore(tmp_path)
+    store.write(MANIFEST, *docs_named([f"a{i}" for i in range(50)]), approximate_above=1000)
+    data = store.load()
+    path = segment_folder(store) / "texts.sqlite"
+    path.write_bytes(path.read_bytes()[:1024])
+    with pytest.raises(IndexStoreError, match="damaged.*rag ingest --rebuild"):
+        data.chunks_at([40])

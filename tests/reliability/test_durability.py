@@ -9,6 +9,7 @@ index, and `rag ingest` when the disk fills up half-way through writing the new 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import subprocess
@@ -52,12 +53,14 @@ def index_state(index_dir: Path) -> tuple[str | None, list[str]]:
 @pytest.mark.timeout(600)
 @pytest.mark.parametrize(("name", "damage", "runner"), [
     ("vectors.faiss", "corrupt", "process"),  # the real `rag` in a child process
-    ("chunks.json", "truncate", "click"),  # the same command run in-process (faster)
+    ("texts.sqlite", "truncate", "click"),  # the same command run in-process (faster)
 ])
 def test_search_on_a_damaged_index_names_the_rebuild(seed_copy, tmp_path, name, damage,
                                                       runner):
     index = seed_copy.index_dir
-    path = index / IndexStore(index).current_version() / name
+    version = index / IndexStore(index).current_version()
+    [segment] = json.loads((version / "manifest.json").read_text())["segments"]  # the seeds'
+    path = index / "segments" / segment["id"] / name
     data = bytearray(path.read_bytes())
     if damage == "corrupt":  # same size, different bytes: only the hash can tell
         middle = len(data) // 2
@@ -107,9 +110,10 @@ def test_disk_full_during_ingest_keeps_the_old_index(tmp_path, seed_settings, em
                                                      monkeypatch):
     article = tmp_path / "velmora_crane.txt"
     article.write_text(NEW_ARTICLE, encoding="utf-8")
-    old_size = sum(p.stat().st_size for p in seed_settings.index_dir.rglob("*") if p.is_file())
-    # Room for the old version and half of the new one: the write fails part-way through.
-    size = (old_size * 3 // 2) // 4096 * 4096
+    old_pages = sum(-(-p.stat().st_size // 4096) for p in seed_settings.index_dir.rglob("*")
+                    if p.is_file())
+    # Room for the old version and 16 KB: the new segment (~60 KB) fails part-way through.
+    size = (old_pages + 4) * 4096
     with tiny_tmpfs(tmp_path / "disk", size) as disk:
         if disk is not None:
             index = copy_index(seed_settings, disk / "index")
@@ -130,7 +134,7 @@ def test_disk_full_during_ingest_keeps_the_old_index(tmp_path, seed_settings, em
             def disk_full(*args, **kwargs):
                 raise OSError(28, "No space left on device")
 
-            monkeypatch.setattr("rag.store.np.save", disk_full)
+            monkeypatch.setattr("rag.segment.np.save", disk_full)
             with pytest.raises(IngestError) as excinfo:
                 Ingestor(Settings.load(index_dir=index), embedder).ingest([article])
             monkeypatch.undo()
@@ -138,3 +142,4 @@ def test_disk_full_during_ingest_keeps_the_old_index(tmp_path, seed_settings, em
             assert "No space left on device" in str(excinfo.value)
         assert index_state(index) == before  # the same version, loading, with the same files
         assert not [p for p in index.iterdir() if p.name.startswith(".tmp-")]
+        assert not [p for p in (index / "segments").iterdir() if p.name.startswith(".tmp-")]
