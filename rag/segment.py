@@ -101,6 +101,7 @@ class Segment:
         self.embeddings = embeddings
         self.postings = postings
         self._db = db
+        weakref.finalize(self, db.close)  # the connection's own cycles would keep it open
         self._lock = threading.Lock()  # one connection, shared by the app's threads
         self.catalogue = {row[0]: DocEntry(row[0], row[2] or row[1], *row[1:])
                           for row in self._query("SELECT doc_id, source_file, source_path, "
