@@ -202,7 +202,8 @@ def check_index(settings: Settings) -> None:
 
     Loading checks each file's size, and hashes small files whole but large ones (over
     32 MB) only at their first and last MiB, so that a million chunks load in seconds."""
-    from .store import REBUILD_HINT, IndexStore
+    from .errors import REBUILD_HINT
+    from .store import IndexStore
 
     damaged = IndexStore(settings.index_dir).verify()
     for path in damaged:

@@ -21,6 +21,10 @@ class IndexStoreError(RagError):
     """The index is missing, corrupt, or was built with other settings."""
 
 
+# What an IndexStoreError about a damaged or mismatched index tells the user to do.
+REBUILD_HINT = "Rebuild it with: rag ingest --rebuild seeds/ (or your article folder)"
+
+
 class IngestError(RagError):
     """A whole ingestion run failed (per-file problems go into the report instead)."""
 

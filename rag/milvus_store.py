@@ -25,7 +25,7 @@ import numpy as np
 
 from .arabic import tokenize
 from .config import Settings
-from .errors import IndexStoreError
+from .errors import REBUILD_HINT, IndexStoreError
 from .lexical import query_tokens
 from .types import Chunk, Document
 
@@ -35,7 +35,6 @@ VARCHAR_MAX = 65_535  # bytes: Milvus's longest VARCHAR
 TEXT_PART_CHARS = VARCHAR_MAX // 4 - 64  # a document's text is stored in parts of this size
 # A query is limited to 16,384 rows (Milvus's query window); lists are read in pages of this.
 PAGE = 10_000
-REBUILD_HINT = "Rebuild it with: rag ingest --rebuild seeds/ (or your article folder)"
 
 
 def _pymilvus() -> Any:

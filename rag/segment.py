@@ -22,7 +22,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from .errors import IndexStoreError
+from .errors import REBUILD_HINT, IndexStoreError
 from .files import fsync_dir, fsync_file, sha256_of
 from .postings import Postings
 from .types import Chunk, Document
@@ -117,8 +117,6 @@ class Segment:
             with self._lock:
                 return self._db.execute(sql, tuple(args)).fetchall()
         except sqlite3.DatabaseError as e:  # damaged after it was loaded and checked
-            from .store import REBUILD_HINT
-
             raise IndexStoreError(f"The index segment {self.folder} is damaged ({e}). "
                                   f"{REBUILD_HINT}") from e
 

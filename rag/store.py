@@ -36,7 +36,7 @@ from typing import IO, Any
 import faiss
 import numpy as np
 
-from .errors import IndexStoreError
+from .errors import REBUILD_HINT, IndexStoreError
 from .files import fsync_dir, write_atomic
 from .lexical import LexicalIndex
 from .segment import damaged_files, load_segment, write_segment
@@ -47,7 +47,6 @@ log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 2  # 2: segments; 1: one folder of files per version (still read)
 LEGACY_FORMAT = 1
-REBUILD_HINT = "Rebuild it with: rag ingest --rebuild seeds/ (or your article folder)"
 VERSION_NAME = re.compile(r"v\d{8}-\d{6}-\d+-\d+")
 LOAD_ATTEMPTS = 3  # reads of CURRENT while writers keep switching it
 LOCK_POLL_SECONDS = 0.5
