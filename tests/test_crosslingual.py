@@ -52,7 +52,7 @@ def answerer() -> CrossLingualAnswerer:
     return CrossLingualAnswerer.from_settings(None, Settings())  # the checks need no model
 
 
-@pytest.mark.parametrize(("english", "arabic", "agrees"), [
+@pytest.mark.parametrize(("english", "arabic", "agrees"), [  # "When/how many/which?"
     ("Tuesday", "الثلاثاء", True),
     ("Wednesday", "الثلاثاء", False),  # what the 1.5B model says for الثلاثاء
     ("430 miles", "430 ميلاً", True),
@@ -75,7 +75,9 @@ def answerer() -> CrossLingualAnswerer:
 ])
 def test_an_english_rendering_must_agree_with_the_arabic_words(answerer, english, arabic,
                                                                agrees):
-    assert answerer.renders(english, arabic, "Which agency reported it?") is agrees
+    # A number or a date alone answers only a when/how-many question.
+    question = "When, how many, and which agency reported it?"
+    assert answerer.renders(english, arabic, question) is agrees
 
 
 @pytest.mark.parametrize(("english", "arabic", "question"), [
@@ -123,3 +125,10 @@ def test_the_year_may_come_from_the_articles_date(answerer):
 ])
 def test_weekdays_months_dates_and_measures_are_said_by_rule(arabic, english):
     assert [in_english(q) for q in quantities(arabic)] == [english]
+
+
+def test_a_number_alone_answers_only_a_when_or_how_many_question(answerer):
+    assert not answerer.renders("430 miles", "430 ميلاً", "Who drove there?")
+    assert answerer.renders("430 miles", "430 ميلاً", "How many miles is it?")
+    assert not answerer.renders("1998", "1998", "What was the network named?")
+
