@@ -253,7 +253,7 @@ class Assistant:
         in English by the draft or by a rendering that agrees with them, with the words
         themselves ("Tuesday («الثلاثاء») [1]"); without such words, a draft that answers a
         when/how-many question with only quantities its cited sentence states."""
-        said = "" if draft.not_found or draft.runaway or draft.repetitive else draft.text
+        said = "" if draft.no_answer else draft.text
         if span is None:
             cited = {n for _, numbers in claims_with_markers(said) for n in numbers}
             sentence = next((e for e in evidence if e.number in cited and
@@ -275,7 +275,7 @@ class Assistant:
                   question: str, language: str) -> CheckedAnswer | None:
         """The draft with its checked citations, or None if it says nothing the evidence
         supports (NOT_FOUND, repetition, or claims no cited sentence holds)."""
-        if draft.not_found or draft.runaway or draft.repetitive:
+        if draft.no_answer:
             return None
         if detect_language(draft.text) != language and arabic_share(draft.text) is not None:
             return None  # an answer in another language than the question's (digits fit all)

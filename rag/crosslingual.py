@@ -214,14 +214,15 @@ class CrossLingualAnswerer:
         asked = {w.lower() for w in _WORD.findall(question)}
         # "Never choose your neighbours": a capital that only opens a sentence is no name
         opening = re.match(r"\s*([A-Z]\w*) [a-z]", english)
-        names = [m for m in align_names(plain, arabic)
+        matches = align_names(plain, arabic)
+        names = [m for m in matches
                  if not all(w.lower() in asked for w in m.name.split())
                  and not (opening and m.name == opening.group(1))]
         if not all(m.aligned and translated(m.name) for m in names) or not (names or said):
             return False
         if not WANTS_QUANTITY.search(question) and not names:
             return False  # a number or a date alone for a what/who question ("1998" for "named")
-        rendered = content_words(" ".join(m.matched or "" for m in align_names(plain, arabic)))
+        rendered = content_words(" ".join(m.matched or "" for m in matches))
         left = [w for w in _WORD.findall(arabic) if not quantities(w)
                 and content_words(w) - rendered - _AR_UNITS]
         return not left and not _unchecked_words(plain, question, names=[m.name for m in names])

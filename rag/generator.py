@@ -50,6 +50,11 @@ class Draft:
         return len(claims) != len(set(claims)) or bool(_WORD_LOOP.search(self.text))
 
     @property
+    def no_answer(self) -> bool:
+        """Nothing to check: the refusal token, a runaway or a loop."""
+        return self.not_found or self.runaway or self.repetitive
+
+    @property
     def text(self) -> str:
         """The answer without a leading label; empty if it was stopped before any text showed
         (e.g. a timeout while the prompt was read: that is not "the articles don't say")."""
