@@ -54,7 +54,7 @@ _NOT_NAMES = _words(
     "each every any once twice first second third last next several few one two three") | {
     w for w in (*MONTHS, *WEEKDAYS) if w.isascii()}
 _NAME_RUN = re.compile(r"[A-Z][\w’'-]*(?:\s+(?:of\s+)?[A-Z][\w’'-]*)*")
-_AR_CLASSES = {**dict.fromkeys("بپ", "b"), **dict.fromkeys("تط", "t"),
+ARABIC_CLASSES = {**dict.fromkeys("بپ", "b"), **dict.fromkeys("تط", "t"),
                **dict.fromkeys("ثسص", "s"), **dict.fromkeys("جغگڨڭ", "g"),
                **dict.fromkeys("حه", "h"), **dict.fromkeys("خقكک", "k"),
                **dict.fromkeys("دض", "d"), **dict.fromkeys("ذزظ", "z"), "ر": "r", "ش": "S",
@@ -71,7 +71,7 @@ def _collapse(letters: list[str]) -> str:
 def arabic_skeleton(word: str) -> str:
     """Consonant classes of a normalized Arabic word: "شويغو" -> "Sg", "بيسكوف" -> "bskf"."""
     word = word.replace("تش", "ش").rstrip("ه")  # "تشين", final ة (folded to ه) is a vowel
-    out = [{"و": "f", "ي": "y"}[ch] if i == 0 and ch in "وي" else _AR_CLASSES.get(ch, "")
+    out = [{"و": "f", "ي": "y"}[ch] if i == 0 and ch in "وي" else ARABIC_CLASSES.get(ch, "")
            for i, ch in enumerate(word)]
     return _collapse([c for c in out if c])
 

@@ -7,9 +7,10 @@ could be verified). Copying is easier for it than translating, and a copy can be
 exactly: its words must be in the cited sentence, and not only the question's. The model then
 answers in English as the next turn of the same conversation (llama.cpp reads only that turn),
 and the English must agree with the copied words by rule: the same numbers, dates and weekdays
-(rag.quantities), names with the same consonant skeleton (rag.claims). While it does not, the
-copied words are said in English by rule (weekdays, months, dates, measures) or by the model
-(greedy, then sampled), each checked the same way. The reader gets the English and the
+(rag.quantities), names with the same consonant skeleton (rag.claims) in a spelling English
+uses (rag.spellings: the model writes بيسكوف as "Byskov", which becomes "Peskov"). While it
+does not, the copied words are said in English by rule (weekdays, months, dates, measures) or
+by the model (greedy, then sampled), each checked the same way. The reader gets the English and the
 source's own words: "Tuesday («الثلاثاء») [1]". What has no name or quantity to check
 ("artillery ammunition") is not shown as an answer: the sentence holding the copied words
 leads the quoted passages instead.
@@ -27,11 +28,19 @@ from pathlib import Path
 from .arabic import normalize, written_forms
 from .chat_model import ChatModel
 from .citations import MARKER, MARKER_NUMBERS, marker_numbers
-from .claims import align_names, arabic_skeleton, content_words, latin_skeleton, translated
+from .claims import (
+    align_names,
+    arabic_skeleton,
+    claim_names,
+    content_words,
+    latin_skeleton,
+    translated,
+)
 from .config import Settings
 from .language import arabic_share
 from .prompts import Prompt, load_prompt
 from .quantities import in_english, quantities, quantities_supported, supports
+from .spellings import respell
 from .types import Evidence
 from .untrusted import defanged, has_markup
 from .verifier import WANTS_QUANTITY
@@ -169,7 +178,7 @@ class CrossLingualAnswerer:
         texts = itertools.chain(candidates, by_rule,
                                 (rendered(n) for n in range(self.renderings)))
         for text in texts:  # a generator: renderings are asked for only while none agrees
-            text = " ".join(MARKER.sub("", text).split()).strip(" \"'")
+            text = _respelled(" ".join(MARKER.sub("", text).split()).strip(" \"'"), span.text)
             if text and text not in tried:
                 tried.add(text)
                 if self.renders(text, span.text, question):
@@ -194,15 +203,14 @@ class CrossLingualAnswerer:
     def renders(self, english: str, arabic: str, question: str = "") -> bool:
         """Whether `english` says what the Arabic words say, by rule: no markup and no Arabic
         letters in it; its numbers, dates and weekdays are the Arabic's, and the Arabic's are
-        in it; its names not taken from the question are ones Arabic translates ("South
-        Korea", "the G7": rag.claims' table) and align with the Arabic; and it adds no other
-        word to the question's.
+        in it; its names not taken from the question align with the Arabic and are ones Arabic
+        translates ("South Korea", "the G7": rag.claims' table), or written in the Arabic as
+        they are, or spelled as English spells them (rag.spellings: "Peskov", not the model's
+        "Byskov"); and it adds no other word to the question's.
 
-        Left unchecked, and so never shown as an answer: transliterated names (the 1.5B model
-        writes يونهاب as "Younihab", بيسكوف as "Byskov": the consonants agree, the spelling a
-        reader would quote does not) and words with no name or quantity ("artillery
-        ammunition"): neither the embedding model's token alignment nor its cosine separated
-        right from wrong renderings (0.82-0.92 for both), nor did translating back."""
+        Left unchecked, and so never shown as an answer: words with no name or quantity
+        ("artillery ammunition"): neither the embedding model's token alignment nor its cosine
+        separated right from wrong renderings (0.82-0.92 for both), nor did translating back."""
         if has_markup(english) or (arabic_share(english) or 0.0) > 0.2:
             return False
         if _DESIGNATION.search(arabic):  # "إل-62" is a name with a number: "62" is not it
@@ -218,7 +226,9 @@ class CrossLingualAnswerer:
         names = [m for m in matches
                  if not all(w.lower() in asked for w in m.name.split())
                  and not (opening and m.name == opening.group(1))]
-        if not all(m.aligned and translated(m.name) for m in names) or not (names or said):
+        if not all(m.aligned and (translated(m.name) or m.matched == m.name
+                                  or respell(m.name, m.matched) == m.name) for m in names) \
+                or not (names or said):
             return False
         if not WANTS_QUANTITY.search(question) and not names:
             return False  # a number or a date alone for a what/who question ("1998" for "named")
@@ -240,6 +250,15 @@ _UNITS = {"percent", "per", "cent", "times", "euros", "euro", "dollars", "dollar
 _AR_UNITS = content_words("ساعة ساعات يوم أيام أسبوع أسابيع شهر أشهر شهور سنة سنوات عام أعوام "
                           "ميل أميال ميلا كيلومتر كيلومترات كم متر أمتار طن أطنان دولار دولارات "
                           "يورو مليون ملايين مليار ألف آلاف المئة بالمئة مرة مرات نحو حوالي قرابة")
+
+
+def _respelled(english: str, arabic: str) -> str:
+    """`english` with each name the model transliterated letter by letter in the spelling
+    English uses, where one fits the Arabic ("Byskov" -> "Peskov", rag.spellings)."""
+    for name in claim_names(english):
+        if not translated(name) and (better := respell(name, arabic)) and better != name:
+            english = re.sub(rf"\b{re.escape(name)}\b", better, english)
+    return english
 
 
 def _without_compounds(english: str) -> str:

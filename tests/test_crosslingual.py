@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from rag.config import Settings
-from rag.crosslingual import CrossLingualAnswerer, copies_question, find_span
+from rag.crosslingual import CrossLingualAnswerer, Span, copies_question, find_span
 from rag.quantities import in_english, quantities
 
 SENTENCE = "وقال إن شويغو حاول إقناع بيونج يانغ ببيع ذخيرة مدفعية لروسيا خلال زيارته"
@@ -59,10 +59,13 @@ def answerer() -> CrossLingualAnswerer:
     ("43 miles", "430 ميلاً", False),
     ("62", "إل-62", False),  # the plane's type, not a number (the seed set's en-d-ilyushin)
     ("about 770 km", "430 ميلاً", False),
-    # Transliterations agree by consonants, but their spelling cannot be checked ("Yonhap")
+    # A transliterated name: the consonants agree, and English must spell it so (wordfreq)
     ("Younihab", "يونهاب", False),
+    ("Yonhap", "يونهاب", True),
     ("Korean Central News Agency", "يونهاب", False),
-    ("Dmitry Peskov", "دميتري بيسكوف", False),
+    ("Dmitry Peskov", "دميتري بيسكوف", True),
+    ("Dmitri Byskov", "دميتري بيسكوف", False),
+    ("Anthony Lincoln", "أنتوني بلينكن", False),  # a spelling English uses, of another name
     ("David Bowie", "دميتري بيسكوف", False),
     ("University of Illinois", "بيسكوف", False),
     ("United States, South Korea, Japan", "الولايات المتحدة وكوريا الجنوبية واليابان", True),
@@ -87,6 +90,31 @@ def test_an_english_rendering_must_agree_with_the_arabic_words(answerer, english
 ])
 def test_every_copied_word_must_be_said(answerer, english, arabic, question):
     assert not answerer.renders(english, arabic, question)
+
+
+class Rendering:
+    """Stands in for the model: renders any Arabic words as `text`."""
+
+    def __init__(self, text: str) -> None:
+        self.text, self.asked = text, 0
+
+    def complete(self, messages, max_tokens, **options) -> str:
+        self.asked += 1
+        return self.text
+
+
+@pytest.mark.parametrize(("rendering", "arabic", "shown"), [
+    ("Younihab", "يونهاب", "Yonhap"),  # the 1.5B model's spellings, and English's
+    ("Dmitri Byskov", "دميتري بيسكوف", "Dmitri Peskov"),
+    ("Faganr", "فاغنر", "Wagner"),
+    ("Garner", "فاغنر", None),  # English spells it so, but not this Arabic name
+    ("Russian military briefing", "ذخيرة مدفعية", None),
+])
+def test_a_rendered_name_is_shown_as_english_spells_it(rendering, arabic, shown):
+    model = Rendering(rendering)
+    answerer = CrossLingualAnswerer.from_settings(model, Settings())
+    span = Span(arabic, evidence=None, start=0, end=len(arabic))
+    assert answerer.render(span, "Which agency reported it?") == (shown, 1)
 
 
 def test_a_name_taken_from_the_question_needs_no_arabic_match(answerer):
