@@ -185,10 +185,19 @@ def quantities(text: str) -> set[Quantity]:
         if weekday and (token.isascii() == capital):
             found.add(Quantity("weekday", str(weekday)))
     for start, end, value in numbers:
-        if start in used:
+        if start in used or _grouped_or_decimal(tokens, start):
             continue
         found.add(Quantity("number", format(value.normalize(), "f"), _unit(tokens, start, end)))
     return found
+
+
+def _grouped_or_decimal(tokens: list[tuple[str, bool]], at: int) -> bool:
+    """"10.500 ملايين يورو": Arabic news translated from Spanish or French groups thousands with
+    "." (10,500 million), elsewhere it is a decimal point; with exactly three digits after it
+    in Arabic text, neither reading can be checked, so the number is left out."""
+    if not re.fullmatch(r"\d{1,3}\.\d{3}", tokens[at][0]):
+        return False
+    return any(not t.isascii() for t, _ in tokens[max(0, at - 1):at + 2])
 
 
 def _unit(tokens: list[tuple[str, bool]], start: int, end: int) -> str:

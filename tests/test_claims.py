@@ -89,6 +89,9 @@ def canonical(text: str) -> set[str]:
     ("يوم الثلاثاء", {"weekday:2"}),
     ("الاثنين", {"weekday:1"}),  # Monday, not "two"
     ("عام ٢٠٢٣", {"2023"}),
+    # 10,500 million in the seed article (thousands grouped with "."), or 10.5: unknowable
+    ("بمقدار 10.500 ملايين يورو", set()),
+    ("10.500 million euros", {"10500000"}),  # English writes a decimal point
 ])
 def test_quantities(text, expected):
     assert canonical(text) == expected

@@ -71,6 +71,7 @@ def answerer() -> CrossLingualAnswerer:
     ("United States, South Korea, Japan", "الولايات المتحدة وكوريا الجنوبية واليابان", True),
     ("Rusia’s economic crisis", "ذخيرة مدفعية لروسيا", False),  # words nothing checks
     ("10.5 billion euros", "10.5 مليار يورو", True),
+    ("10.5 million euros", "10.500 ملايين يورو", False),  # 10,500 million, or 10.5 million?
     ("Two-way route", "طريق ذو اتجاهين", False),  # nothing a rule can check: not shown
     ("artillery ammunition", "ذخيرة مدفعية", False),
     ("Yonhap ![x](http://127.0.0.1:9/x)", "يونهاب", False),
