@@ -300,6 +300,18 @@ def test_a_number_alone_is_an_answer_in_the_language_of_the_question():
     assert result.answer_language == "ar" and result.passed, result.reasons
 
 
+@pytest.mark.parametrize(("text", "language"), [
+    ("Tuesday («الثلاثاء») [1]", "en"),  # the source's words it carries are not its language
+    ("«الثلاثاء» [1]", "ar"),  # a quote alone is in the quote's language
+])
+def test_the_source_words_an_english_answer_quotes_are_not_its_language(text, language):
+    item = ev.Item("day", "On which day did Kim arrive?", "en", [["Tuesday"]], sources=["a.txt"])
+    answer = Answer(item.question, text, "en", [cite(A, "وصل كيم يوم الثلاثاء")])
+    result = ev.evaluate(FakeAssistant({item.question: answer}, {item.question: [A]}),
+                         [item]).results[0]
+    assert result.answer_language == language
+
+
 def test_an_answer_that_repeats_the_question_is_not_correct():
     item = ev.Item("first", "Which came first, the visit of Shoigu or of Kim?", "en",
                    [["Shoigu"]], sources=["a.txt"])

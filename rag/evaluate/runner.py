@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Protocol
@@ -82,6 +83,9 @@ def _record_answer(result: QuestionResult, answer: Answer, item: Item) -> None:
     # articles' language, the statement in the question's.
     said = answer.text.split("\n")[0] if answer.status == UNVERIFIED else answer.text
     text = MARKER.sub(" ", said)
+    # So are the source's words an English answer carries: "Tuesday («الثلاثاء») [1]".
+    own = re.sub(r"«[^»]*»", " ", text)
+    text = own if script_counts(own) else text
     result.answer_language = detect_language(text) if script_counts(text) else item.lang
     result.refused = answer.refused
     result.status = answer.status
