@@ -14,7 +14,14 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 from .chat_model import ChatModel
-from .citations import MARKER, CheckedAnswer, CitationChecker, citation, claims_with_markers
+from .citations import (
+    MARKER,
+    CheckedAnswer,
+    CitationChecker,
+    bracketed,
+    citation,
+    claims_with_markers,
+)
 from .config import Settings
 from .crosslingual import CrossLingualAnswerer, Span
 from .embedder import Embedder
@@ -253,7 +260,7 @@ class Assistant:
         in English by the draft or by a rendering that agrees with them, with the words
         themselves ("Tuesday («الثلاثاء») [1]"); without such words, a draft that answers a
         when/how-many question with only quantities its cited sentence states."""
-        said = "" if draft.no_answer else draft.text
+        said = "" if draft.no_answer else bracketed(draft.text)
         if span is None:
             cited = {n for _, numbers in claims_with_markers(said) for n in numbers}
             sentence = next((e for e in evidence if e.number in cited and

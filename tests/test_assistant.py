@@ -412,3 +412,22 @@ def test_a_copy_that_is_not_the_sources_answer_is_never_shown(seed_settings, emb
     answer = Assistant(seed_settings, embedder=embedder, llm=llm).ask(TUESDAY_EN)
     check_unverified(answer, "en")
     assert copy not in answer.text.split("\n")[0] and "Wednesday" not in answer.text
+
+
+SULLIVAN_EN = ("On what date did Jake Sullivan warn that North Korea would pay a price for "
+               "supplying Russia with weapons?")
+
+
+@pytest.mark.parametrize(("said", "answered"), [
+    ("On September 5, 2023, Jake Sullivan warned that North Korea would pay a price. (1)", True),
+    ("On September 6, 2023, Jake Sullivan warned that North Korea would pay a price. (1)", False),
+])
+def test_a_date_the_draft_cites_no_sentence_for_is_checked_against_each(seed_settings, embedder,
+                                                                        said, answered):
+    # The 1.5B model's copy was "2023-09-05 (1)", no Arabic words; its English answer marked
+    # its source "(1)", not "[1]". The date is in one sentence of the evidence, or in none.
+    llm = crossing_model("2023-09-05", said)
+    answer = Assistant(seed_settings, embedder=embedder, llm=llm).ask(SULLIVAN_EN)
+    assert (answer.status == "answered") is answered, answer.text
+    if answered:
+        assert "5 سبتمبر" in answer.citations[0].quote and answer.text.endswith("[1]")
