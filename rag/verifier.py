@@ -27,13 +27,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .arabic import tokenize, written_forms
+from .arabic import normalize, tokenize, written_forms
 from .citations import MARKER, different_scripts, word_coverage
 from .claims import addresses_assistant, content_words, name_alignment, restates_question
 from .embedder import Embedder
 from .errors import ConfigError
 from .language import arabic_share
-from .quantities import quantities, quantities_supported
+from .quantities import quantities, quantities_supported, supports
 from .untrusted import has_markup
 
 # Markdown images and links and HTML tags are never an answer: even copied from a cited
@@ -181,6 +181,8 @@ def _blocked(claim: str, sentence: str, question: str) -> str:
         return "says when, and the question asks something else"
     if question and (swap := swapped_word(claim, question)):
         return f"says {swap[0]!r} where the question says {swap[1]!r}"
+    if question and WANTS_QUANTITY.search(question) and _when_said(claim, sentence, question):
+        return "gives the day it was said, not the day asked"
     return ""
 
 
@@ -217,6 +219,32 @@ def _says_only_when(claim: str, question: str) -> bool:
 
     new = content_words(claim) - content_words(question)
     return bool(new) and all(is_time(w) for w in new)
+
+
+# A time between a verb of saying and what was said is when it was said: "وذكرت وسائل الإعلام،
+# الثلاثاء، أن كيم غادر ... الأحد" (reported on Tuesday that he left on Sunday).
+_SAID_WHEN = re.compile(r"((?:يوم |اليوم )?(?:ال)?(?:اثنين|ثلاثاء|اربعاء|خميس|جمعه|سبت|احد)"
+                        r"(?: \d{1,2} [^\W\d]+(?:/[^\W\d]+)?(?: \d{4})?)?)\s*[،,]?\s*"
+                        r"(?:ان|انه|انها|انهم|مشيرا الي ان|مضيفا ان)\b")
+_SAYING = re.compile(r"\b(say|said|says|tell|told|warn|warned|announce|announced|report|"
+                     r"reported|state|stated)\b|(^|\s)[وف]?(قال|يقول|ذكر|اعلن|حذر|صرح|اكد|افاد|"
+                     r"نقل|اشار|تقول|قالت|ذكرت|اعلنت|حذرت|صرحت|اكدت|افادت|نقلت)", re.IGNORECASE)
+
+
+def _when_said(claim: str, sentence: str, question: str) -> bool:
+    """True when the claim's times are, in the sentence, only when something was said, and the
+    question asks when something was done: "الثلاثاء" for "في أي يوم غادر كيم؟"."""
+    times = {q for q in quantities(claim) if q.kind in ("weekday", "date")}
+    if not times or _SAYING.search(normalize(question)):
+        return False
+    plain = normalize(sentence)
+    said = [m.group(1) for m in _SAID_WHEN.finditer(plain)]
+    if not said:
+        return False
+    when_said = set().union(*(quantities(t) for t in said))
+    elsewhere = quantities(_SAID_WHEN.sub(" ", plain))
+    return all(any(supports(h, q) for h in when_said) and
+               not any(supports(h, q) for h in elsewhere) for q in times)
 
 
 @lru_cache(maxsize=4)

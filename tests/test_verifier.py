@@ -24,6 +24,8 @@ RIGHT_AND_WRONG = [  # (question, right claim, wrong claim, sentence)
     ("أين قد يجتمع الزعيمان؟", "في مدينة فلاديفوستوك شرق روسيا", "في العاصمة الصينية بكين",
      VLADIVOSTOK),
 ]
+LEFT_ON_SUNDAY = ("وذكرت وسائل الإعلام الرسمية في كوريا الشمالية، الثلاثاء، أن كيم غادر إلى روسيا من "
+                  "بيونغ يانغ، عاصمة كوريا الشمالية، بالقطار بعد ظهر الأحد.")
 
 
 @pytest.fixture(scope="module")
@@ -96,11 +98,24 @@ def test_the_signals_that_survive_the_change_of_language(verifier):
     ("وزير الخارجية الكوري الجنوبي بارك جين",
      "و قال بلينكن و وزير الخارجية الكوري الجنوبي بارك جين إنهما ناقشا استراتيجية الردع",
      "ما اسم وزير الدفاع الكوري الجنوبي؟", "says 'خارج' where the question says 'دفاع'"),
+    # The day it was reported, for the day he left (the seed set's ar-e-sunday was answered so).
+    ("الثلاثاء", LEFT_ON_SUNDAY, "في أي يوم غادر كيم بيونج يانج بالقطار متوجهاً إلى روسيا؟",
+     "gives the day it was said, not the day asked"),
+    ("4 سبتمبر/أيلول", "وذكرت صحيفة نيويورك تايمز، الإثنين 4 سبتمبر/أيلول، أن كيم يعتزم السفر",
+     "متى سيسافر كيم إلى روسيا؟", "gives the day it was said, not the day asked"),
 ])
 def test_claims_that_are_no_answer_whatever_they_cite(verifier, claim, sentence, question,
                                                       reason):
     assert verifier.signals(claim, sentence, question).blocked == reason
     assert verifier.score(claim, sentence, question) == 0.0
+
+
+@pytest.mark.parametrize(("claim", "question"), [
+    ("الأحد", "في أي يوم غادر كيم بيونج يانج بالقطار متوجهاً إلى روسيا؟"),  # the day he left
+    ("الثلاثاء", "في أي يوم ذكرت وسائل الإعلام أن كيم غادر؟"),  # the question asks when said
+])
+def test_a_day_the_question_asks_is_not_blocked(verifier, claim, question):
+    assert verifier.signals(claim, LEFT_ON_SUNDAY, question).blocked == ""
 
 
 def test_a_web_address_the_sentence_holds_may_be_an_answer(verifier):
