@@ -31,6 +31,11 @@ _AR_OPENERS = re.compile(r"^(?:[وف](?:متى|ماذا|ما|من|كم|لماذ�
 _AR_COPULA = re.compile(r"^(?:من|ما|ماذا)\s+(?:هو|هي|هم|هما|هن)\s")
 _WORD = re.compile(r"[^\W\d_]+")
 _SHORT_WORDS = 2  # "And Russia?", "متى؟": too short to stand alone
+# What a question asks for: its first question word (Arabic ones may carry و/ف).
+_ASKS = re.compile(r"\b(how (?:many|much|long|far|old)|when|who|whom|whose|what|where|why|"
+                   r"which)\b|(?:^|\s)[وف]?(كم|بكم|متى|من|ماذا|ما|أين|اين|كيف|لماذا|هل|أي|اي)"
+                   r"(?=\s|[?؟]|$)", re.IGNORECASE)
+_SAME_ASK = {"ماذا": "ما", "اي": "أي", "اين": "أين", "بكم": "كم", "whom": "who", "which": "what"}
 
 
 def needs_context(question: str, language: str) -> bool:
@@ -68,7 +73,16 @@ class FollowUpRewriter:
         candidate = candidate.removeprefix("Q:").strip()
         # The small model sometimes answers instead of rewriting, from its own memory, or
         # switches language: then the previous question supplies the missing subject.
+        # Or asks for something else: "وكم يوماً تستغرق زيارته؟" (how many days) came back as
+        # "متى استغرق ... زيارته؟" (when).
         if (not candidate or detect_language(candidate) != language or len(candidate) > 300
-                or not candidate.endswith(("?", "؟"))):
+                or not candidate.endswith(("?", "؟")) or asks(candidate) != asks(question)):
             return f"{recent[-1][0][:HISTORY_CHARS]} {question}"
         return candidate
+
+
+def asks(question: str) -> str:
+    """The question word that says what `question` asks for ("كم", "when"); "" if none."""
+    match = _ASKS.search(question)
+    word = (match.group(1) or match.group(2)).lower() if match else ""
+    return _SAME_ASK.get(word, word)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag.followup import needs_context
+from rag.config import Settings
+from rag.followup import FollowUpRewriter, asks, needs_context
 
 FOLLOW_UPS = [  # the seed set's follow-ups, and fragments
     ("وماذا اقترح على كيم جونغ أون؟", "ar"), ("وكم يوماً تستغرق زيارته؟", "ar"),
@@ -32,3 +33,36 @@ def test_a_question_that_points_back_needs_the_conversation(question, language):
 @pytest.mark.parametrize(("question", "language"), STANDALONE)
 def test_a_question_that_stands_alone_is_used_as_it_is(question, language):
     assert not needs_context(question, language)
+
+
+class Rewrites:
+    """Stands in for the model: rewrites any follow-up as `text`."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def complete(self, messages, max_tokens, **options) -> str:
+        return self.text
+
+
+HISTORY = [("من هو وزير الخارجية الأمريكي الذي زار سيول؟", "أنتوني بلينكن [1]")]
+
+
+@pytest.mark.parametrize(("rewritten", "expected"), [
+    ("كم يوماً تستغرق زيارة بلينكن إلى سيول؟", "كم يوماً تستغرق زيارة بلينكن إلى سيول؟"),
+    # The seed set's ar-follow-blinken: "how many days" came back as "when"
+    ("متى استغرق وزير الخارجية الأمريكي أنتوني بلينكن زيارته إلى سيول؟",
+     f"{HISTORY[0][0]} وكم يوماً تستغرق زيارته؟"),
+])
+def test_a_rewrite_that_asks_for_something_else_is_not_used(rewritten, expected):
+    rewriter = FollowUpRewriter(Rewrites(rewritten), Settings().prompts_dir)
+    assert rewriter.rewrite("وكم يوماً تستغرق زيارته؟", HISTORY, "ar") == expected
+
+
+@pytest.mark.parametrize(("question", "word"), [
+    ("وكم يوماً تستغرق زيارته؟", "كم"), ("ومتى وصل؟", "متى"), ("من هو جون كيربي؟", "من"),
+    ("وماذا اقترح؟", "ما"), ("In which city?", "what"),
+    ("How many hours did it stay?", "how many"), ("And when?", "when"), ("Kim, then?", ""),
+])
+def test_what_a_question_asks_for(question, word):
+    assert asks(question) == word
