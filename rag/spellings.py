@@ -21,6 +21,7 @@ from functools import cache
 
 from .arabic import normalize
 from .claims import ARABIC_CLASSES, arabic_skeleton, latin_skeleton
+from .quantities import CLITICS
 
 ZIPF_FLOOR = 1.0  # wordfreq's zipf scale: 1.0 is once per 100 million words
 # The Latin vowels each Arabic long vowel letter writes, and those it writes less often (ي is
@@ -84,7 +85,9 @@ def respell(name: str, arabic: str) -> str | None:
     listed spelling that fits its Arabic word and is nearest it; None when a word fits no
     Arabic word, or has no listed spelling that does."""
     words = _WORD.findall(name)
-    targets = [w for w in re.findall(r"\w+", normalize(arabic)) if not w.isascii()]
+    words_ar = [w for w in re.findall(r"\w+", normalize(arabic)) if not w.isascii()]
+    targets = words_ar + [w[len(p):] for w in words_ar for p in CLITICS  # "وبيسكوف"
+                          if w.startswith(p) and len(w) - len(p) >= 3]
     out = []
     for word in words:
         fitting = [t for t in targets if latin_skeleton(word) == arabic_skeleton(t)]

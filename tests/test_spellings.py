@@ -34,6 +34,7 @@ def test_english_uses_the_names_not_the_model_s_letter_by_letter_spellings():
     ("Dmitri Byskov", "دميتري بيسكوف", "Dmitri Peskov"),  # nearest, then more common
     ("Faganr", "فاغنر", "Wagner"),  # Wagoner is an edit nearer, Wagner far more common
     ("Ilyoshin", "الطائرة إليوشن", "Ilyushin"),  # the Arabic word it renders is found
+    ("Peskov", "وبيسكوف", "Peskov"),  # behind a clitic
     ("Shoygu", "شويغو", "Shoygu"),  # a spelling English uses is kept
     ("Garner", "فاغنر", None),  # fits no Arabic word
     ("Yunusah", "يونهاب", None),
