@@ -303,6 +303,7 @@ def test_a_number_alone_is_an_answer_in_the_language_of_the_question():
 @pytest.mark.parametrize(("text", "language"), [
     ("Tuesday («الثلاثاء») [1]", "en"),  # the source's words it carries are not its language
     ("«الثلاثاء» [1]", "ar"),  # a quote alone is in the quote's language
+    ("36 («36 ساعة») [1]", "en"),  # a number alone: the question's
 ])
 def test_the_source_words_an_english_answer_quotes_are_not_its_language(text, language):
     item = ev.Item("day", "On which day did Kim arrive?", "en", [["Tuesday"]], sources=["a.txt"])

@@ -85,7 +85,7 @@ def _record_answer(result: QuestionResult, answer: Answer, item: Item) -> None:
     text = MARKER.sub(" ", said)
     # So are the source's words an English answer carries: "Tuesday («الثلاثاء») [1]".
     own = re.sub(r"«[^»]*»", " ", text)
-    text = own if script_counts(own) else text
+    text = own if own.strip() else text
     result.answer_language = detect_language(text) if script_counts(text) else item.lang
     result.refused = answer.refused
     result.status = answer.status
