@@ -64,7 +64,9 @@ _DUALS = {w: 2 * s for s, ws in [(100, "مئتان مئتين مئتي مائت�
                                  (10**9, "ملياران مليارين ملياري")] for w in ws.split()}
 _UNITS = {"mile": "mile miles ميل ميلا اميال", "km": "km kilometre kilometres kilometer "
           "kilometers كيلومتر كيلومترا كيلومترات كلم كم", "%": "% percent بالمئه بالمائه",
-          "$": "$ dollar dollars usd دولار دولارا دولارات"}
+          "$": "$ dollar dollars usd دولار دولارا دولارات",
+          "hour": "hour hours ساعه ساعات", "day": "day days يوما ايام",
+          "week": "week weeks اسبوع اسبوعا اسابيع"}
 _UNIT_OF = {w: unit for unit, ws in _UNITS.items() for w in ws.split()}
 MONTHS = _numbered("january jan يناير كانون_الثاني|february feb فبراير شباط|march mar مارس اذار|"
                     "april apr ابريل نيسان|may مايو ايار|june jun يونيو يونيه حزيران|july jul "
@@ -239,7 +241,7 @@ for _table, _names in ((MONTHS, _EN_MONTHS), (WEEKDAYS, _EN_WEEKDAYS)):
         if _word.isascii():
             _names.setdefault(_number, _word)
 _PLURAL_UNITS = {"mile": "miles", "km": "km", "kg": "kg", "ton": "tons", "metre": "metres",
-                 "meter": "meters"}
+                 "meter": "meters", "hour": "hours", "day": "days", "week": "weeks"}
 
 
 def in_english(q: Quantity) -> str:

@@ -30,6 +30,8 @@ def canonical(text: str) -> set[str]:
     ("فرضت عقوبات على ثلاثة كيانات", {"3"}),
     ("430 miles", {"430 mile"}),
     ("قطع مسافة 430 ميلاً", {"430 mile"}),
+    ("بقيت 36 ساعة في المطار", {"36 hour"}), ("36 hours", {"36 hour"}),
+    ("ثلاثة أيام", {"3 day"}), ("3 weeks", {"3 week"}),
     ("770 kilometers", {"770 km"}),
     ("على بعد ٧٧٠ كيلومتراً", {"770 km"}),
     ("12 كم", {"12 km"}),
@@ -103,6 +105,7 @@ def test_quantities(text, expected):
     ("It flew 770 kilometers.", "قطع الصاروخ مسافة 430 ميلاً", 0.0),
     ("It flew 430 kilometers.", "قطع الصاروخ مسافة 430 ميلاً", 0.0),  # right number, wrong unit
     ("It flew 430 km.", "قطع الصاروخ مسافة 430", 1.0),  # a unit on one side only
+    ("It stayed 3 days.", "بقيت الطائرة 3 أسابيع", 0.0),
     ("on 18 August", "وصل في 18 آب/أغسطس", 1.0),
     ("on 18 August", "وصل في 19 آب", 0.0),
     ("on August 18", "وصل في ١٨ أغسطس", 1.0),

@@ -56,6 +56,8 @@ def answerer() -> CrossLingualAnswerer:
     ("Tuesday", "الثلاثاء", True),
     ("Wednesday", "الثلاثاء", False),  # what the 1.5B model says for الثلاثاء
     ("430 miles", "430 ميلاً", True),
+    ("36 hours", "36 ساعة", True),
+    ("36 days", "36 ساعة", False),
     ("43 miles", "430 ميلاً", False),
     ("62", "إل-62", False),  # the plane's type, not a number (the seed set's en-d-ilyushin)
     ("about 770 km", "430 ميلاً", False),
