@@ -3,27 +3,37 @@
 The 240 Arabic XQuAD paragraphs are the corpus (one document each, chunked as ingestion
 would); the 1,190 questions are asked in Arabic (AR->AR) and in English (EN->AR, same ids).
 A hit is the gold paragraph among the top results. Also measured: query latency (embed +
-dense + BM25 + fusion) and how often the evidence sentences contain the gold answer.
+dense + BM25 + fusion) and how often the evidence sentences contain the gold answer, chosen
+as the assistant chooses them (from Assistant.retrieve's passages: re-ranked by sentence for
+an English question).
 
-    .venv/bin/python benchmarks/xquad_retrieval.py --json reports/xquad_retrieval.json
+Questions are reported by XQuAD half (rag.evaluate.xquad.HALVES, split by article): tune
+on "cal", report on "report".
+
+    .venv/bin/python benchmarks/xquad_retrieval.py --threads 1 --json reports/xquad_retrieval.json
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import sys
 import time
+from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from rag.chunker import Chunker
 from rag.config import Settings
 from rag.embedder import Embedder
+from rag.evaluate.xquad import HALVES
 from rag.evidence import EvidenceSelector
+from rag.ingest import CHUNKER_VERSION
 from rag.rerank import sentence_rerank
 from rag.retriever import HybridRetriever, rrf
 from rag.segment import build_vector_index
@@ -41,14 +51,14 @@ def load_xquad(folder: Path) -> tuple[list[Document], list[dict]]:
     en = json.loads((folder / "xquad.en.json").read_text(encoding="utf-8"))["data"]
     english = {q["id"]: q["question"] for a in en for p in a["paragraphs"] for q in p["qas"]}
     documents, questions = [], []
-    for article in ar:
+    for a, article in enumerate(ar):
         for paragraph in article["paragraphs"]:
             doc = Document(doc_id=f"xquad-{len(documents)}", source_file="xquad.ar.json",
                            title=article["title"], text=paragraph["context"])
             for qa in paragraph["qas"]:
                 answer = qa["answers"][0]
                 questions.append({"id": qa["id"], "ar": qa["question"], "en": english[qa["id"]],
-                                  "doc_id": doc.doc_id, "answer_start": answer["answer_start"],
+                                  "article": a, "doc_id": doc.doc_id, "answer_start": answer["answer_start"],
                                   "answer_end": answer["answer_start"] + len(answer["text"])})
             documents.append(doc)
     return documents, questions
@@ -56,17 +66,12 @@ def load_xquad(folder: Path) -> tuple[list[Document], list[dict]]:
 
 def chunk_documents(documents: list[Document], embedder: Embedder,
                     settings: Settings) -> tuple[list[Chunk], str]:
-    try:
-        from rag.chunker import Chunker
-    except ImportError:
-        chunks = [Chunk(i, d.doc_id, d.text, 0, len(d.text), 0) for i, d in enumerate(documents)]
-        return chunks, "one chunk per paragraph (rag.chunker not available)"
     chunker = Chunker(embedder.count_tokens, settings.chunk_tokens, settings.chunk_overlap_tokens)
     chunks: list[Chunk] = []
     for doc in documents:
         chunks += chunker.split(doc, len(chunks))
-    return chunks, (f"rag.chunker.Chunker ({settings.chunk_tokens} tokens, "
-                    f"{settings.chunk_overlap_tokens} overlap)")
+    return chunks, (f"rag.chunker.Chunker version {CHUNKER_VERSION} ({settings.chunk_tokens} "
+                    f"tokens, {settings.chunk_overlap_tokens} overlap)")
 
 
 def build_index(documents: list[Document], chunks: list[Chunk], embedder: Embedder,
@@ -105,7 +110,7 @@ def run_language(lang: str, questions: list[dict], retriever: HybridRetriever,
     latency, evidence_latency = [], []
     stages: dict[str, list[float]] = {}
     evidence_hits = {n: 0 for n in EVIDENCE_N}
-    evidence_tokens = []
+    evidence_tokens: dict[int, list[int]] = {n: [] for n in EVIDENCE_N}
     for i, q in enumerate(questions):
         retriever.last_timings = {}
         candidates = retriever.candidates(q[lang])
@@ -123,25 +128,27 @@ def run_language(lang: str, questions: list[dict], retriever: HybridRetriever,
         runs["bm25"].append(doc_ranking([r for r, _ in lexical], index))
         runs["dense"].append(doc_ranking([r for r, _ in candidates.dense], index))
         runs["hybrid"].append(doc_ranking([p.chunk.chunk_id for p in passages], index))
-        top: list[Passage] = passages[:top_k]
         cold = i % COLD_EVERY == 0
         if cold:
             selector.clear_cache()  # every sentence embedded afresh, as for a new question
+        # What Assistant.retrieve returns: the top sentence_depth re-ranked (rag/rerank.py),
+        # and the evidence chosen from its top_k, as Assistant.stream chooses it.
         started = time.perf_counter()
+        depth = max(top_k, settings.sentence_depth)
+        reranked = sentence_rerank(q[lang], passages[:depth], selector,
+                                   settings.sentence_weight, candidates.query_vector)
+        top: list[Passage] = reranked[:top_k]
         chosen = selector.select(q[lang], top, max(EVIDENCE_N), candidates.query_vector)
         if cold:
             evidence_latency.append(time.perf_counter() - started)
-        evidence_tokens.append(sum(selector.embedder.count_tokens(e.text) for e in chosen))
+        runs["hybrid+sentences"].append(doc_ranking(
+            [p.chunk.chunk_id for p in reranked + passages[depth:]], index))
         for n in EVIDENCE_N:
             picked = chosen if n == max(EVIDENCE_N) else \
                 selector.select(q[lang], top, n, candidates.query_vector)
             evidence_hits[n] += contains_answer(picked, q)
-        # What Assistant.retrieve returns: the top sentence_depth re-ranked (rag/rerank.py).
-        depth = settings.sentence_depth
-        reranked = sentence_rerank(q[lang], passages[:depth], selector,
-                                   settings.sentence_weight, candidates.query_vector)
-        runs["hybrid+sentences"].append(doc_ranking(
-            [p.chunk.chunk_id for p in reranked + passages[depth:]], index))
+            evidence_tokens[n].append(sum(selector.embedder.count_tokens(e.text)
+                                          for e in picked))
     gold = [q["doc_id"] for q in questions]
     ms = np.array(latency) * 1000
     ev_ms = np.array(evidence_latency) * 1000
@@ -152,10 +159,11 @@ def run_language(lang: str, questions: list[dict], retriever: HybridRetriever,
                        "stages_p50": {k: float(np.median(v)) for k, v in stages.items()}},
         "evidence": {f"answer_sentence_recall@{n}": hits / len(questions)
                      for n, hits in evidence_hits.items()}
+        | {f"tokens_mean@{n}": float(np.mean(t)) for n, t in evidence_tokens.items()}
+        | {f"tokens_max@{n}": int(np.max(t)) for n, t in evidence_tokens.items()}
         | {"latency_ms_p50": float(np.percentile(ev_ms, 50)),
-           "latency_ms_p95": float(np.percentile(ev_ms, 95)),
-           "tokens_mean": float(np.mean(evidence_tokens)),
-           "tokens_max": int(np.max(evidence_tokens))},
+           "latency_ms_p95": float(np.percentile(ev_ms, 95))},
+        "load_average": os.getloadavg(),
     }
 
 
@@ -163,21 +171,24 @@ def print_table(results: dict) -> None:
     print(f"\nCorpus: {results['documents']} paragraphs, {results['chunks']} chunks "
           f"({results['chunking']}); model {results['model']}, "
           f"{results['torch_threads']} torch thread(s)")
-    print(f"{'':8} {'retriever':9} {'R@1':>6} {'R@5':>6} {'MRR':>6}")
-    for lang, res in results["languages"].items():
-        for name, m in res["retrievers"].items():
-            print(f"{lang:8} {name:9} {m['recall@1']:6.3f} {m['recall@5']:6.3f} {m['mrr']:6.3f}")
-    print()
-    for lang, res in results["languages"].items():
-        ev = res["evidence"]
-        recall = "  ".join(f"@{n} {ev[f'answer_sentence_recall@{n}']:.3f}" for n in EVIDENCE_N)
-        print(f"{lang:8} n={res['questions']}  query latency p50 {res['latency_ms']['p50']:.1f} "
-              f"ms, p95 {res['latency_ms']['p95']:.1f} ms ("
-              + ", ".join(f"{k} {v:.2f}" for k, v in res["latency_ms"]["stages_p50"].items())
-              + " ms p50)")
-        print(f"{'':8} evidence answer-sentence recall {recall}; adds p50 "
-              f"{ev['latency_ms_p50']:.0f} ms, p95 {ev['latency_ms_p95']:.0f} ms (cold cache); "
-              f"{ev['tokens_mean']:.0f} tokens mean, {ev['tokens_max']} max")
+    for half, languages in results["halves"].items():
+        print(f"\nXQuAD {half} half\n{'':8} {'retriever':16} {'R@1':>6} {'R@5':>6} {'MRR':>6}")
+        for lang, res in languages.items():
+            for name, m in res["retrievers"].items():
+                print(f"{lang:8} {name:16} {m['recall@1']:6.3f} {m['recall@5']:6.3f} "
+                      f"{m['mrr']:6.3f}")
+        for lang, res in languages.items():
+            ev = res["evidence"]
+            print(f"{lang:8} n={res['questions']}  query latency p50 "
+                  f"{res['latency_ms']['p50']:.1f} ms, p95 {res['latency_ms']['p95']:.1f} ms ("
+                  + ", ".join(f"{k} {v:.2f}" for k, v in res["latency_ms"]["stages_p50"].items())
+                  + " ms p50); load average " + " ".join(f"{x:.2f}" for x in res["load_average"]))
+            print(f"{'':8} evidence (re-rank + select, cold cache) p50 {ev['latency_ms_p50']:.0f}"
+                  f" ms, p95 {ev['latency_ms_p95']:.0f} ms")
+            for n in EVIDENCE_N:
+                print(f"{'':8} @{n} answer-sentence recall "
+                      f"{ev[f'answer_sentence_recall@{n}']:.3f}, e5 tokens mean "
+                      f"{ev[f'tokens_mean@{n}']:.0f}, max {ev[f'tokens_max@{n}']}")
 
 
 def _torch_threads() -> int:
@@ -190,6 +201,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, default=0, help="sample this many questions")
     parser.add_argument("--sample-seed", type=int, default=0)
+    parser.add_argument("--half", choices=[*HALVES, "both"], default="both",
+                        help="XQuAD articles to ask about (the corpus is always all of them)")
     parser.add_argument("--json", type=Path, help="write the results here")
     parser.add_argument("--model", type=Path, default=MODEL)
     parser.add_argument("--data", type=Path, default=XQUAD)
@@ -201,10 +214,14 @@ def main() -> None:
 
         torch.set_num_threads(args.threads)
 
-    settings = Settings()
+    settings = Settings.load()  # RAG_* variables try other values
     documents, questions = load_xquad(args.data)
-    if args.limit and args.limit < len(questions):
-        questions = random.Random(args.sample_seed).sample(questions, args.limit)
+    halves = {}
+    for half in HALVES if args.half == "both" else [args.half]:
+        asked = [q for q in questions if q["article"] % 2 == HALVES[half]]
+        if args.limit and args.limit < len(asked):
+            asked = random.Random(args.sample_seed).sample(asked, args.limit)
+        halves[half] = asked
     embedder = Embedder(str(args.model))
     started = time.perf_counter()
     chunks, chunking = chunk_documents(documents, embedder, settings)
@@ -215,12 +232,16 @@ def main() -> None:
     selector = EvidenceSelector.from_settings(embedder, settings)
     for q in questions[:5]:  # warm up the model's first calls
         retriever.search(q["ar"])
-    results = {"model": str(args.model), "torch_threads": _torch_threads(), "documents": len(documents), "chunks": len(chunks),
-               "chunking": chunking, "indexing_seconds": indexing, "top_k": settings.top_k,
-               "languages": {}}
-    for lang in ("ar", "en"):
-        name = f"{lang.upper()}->AR"
-        results["languages"][name] = run_language(lang, questions, retriever, selector, settings)
+    results = {"model": str(args.model), "torch_threads": _torch_threads(),
+               "documents": len(documents), "chunks": len(chunks), "chunking": chunking,
+               "indexing_seconds": indexing, "top_k": settings.top_k,
+               "settings": {f.name: getattr(settings, f.name) for f in fields(settings)
+                            if f.name.startswith(("evidence_", "sentence_"))},
+               "halves": {}}
+    for half, asked in halves.items():
+        results["halves"][half] = {
+            f"{lang.upper()}->AR": run_language(lang, asked, retriever, selector, settings)
+            for lang in ("ar", "en")}
     print_table(results)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
