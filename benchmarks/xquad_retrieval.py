@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import random
 import sys
@@ -102,15 +103,30 @@ def contains_answer(evidence: list, question: dict) -> bool:
                for e in evidence)
 
 
+def evidence_outcome(evidence: list, question: dict, embedder: Embedder) -> tuple[bool, int, int]:
+    """(holds the answer, e5 tokens, sentences)."""
+    return (contains_answer(evidence, question),
+            sum(embedder.count_tokens(e.text) for e in evidence), len(evidence))
+
+
+def evidence_summary(outcomes: list[tuple[bool, int, int]]) -> dict[str, float]:
+    hits, tokens, sentences = (np.array(x) for x in zip(*outcomes, strict=True))
+    return {"answer_sentence_recall": float(hits.mean()), "sentences_mean": float(sentences.mean()),
+            "tokens_mean": float(tokens.mean()), "tokens_max": int(tokens.max())}
+
+
 def run_language(lang: str, questions: list[dict], retriever: HybridRetriever,
-                 selector: EvidenceSelector, settings: Settings) -> dict:
+                 selector: EvidenceSelector, fixed: EvidenceSelector,
+                 settings: Settings) -> dict:
+    """`selector` chooses the evidence as configured; `fixed` the same way, but always as
+    many sentences as asked (EVIDENCE_N)."""
     index, top_k = retriever.index, settings.top_k
     runs: dict[str, list[list[str]]] = {"bm25": [], "dense": [], "rrf": [], "hybrid": [],
                                         "hybrid+sentences": []}
     latency, evidence_latency = [], []
     stages: dict[str, list[float]] = {}
-    evidence_hits = {n: 0 for n in EVIDENCE_N}
-    evidence_tokens: dict[int, list[int]] = {n: [] for n in EVIDENCE_N}
+    configured: list[tuple[bool, int, int]] = []
+    by_count: dict[int, list[tuple[bool, int, int]]] = {n: [] for n in EVIDENCE_N}
     for i, q in enumerate(questions):
         retriever.last_timings = {}
         candidates = retriever.candidates(q[lang])
@@ -138,17 +154,16 @@ def run_language(lang: str, questions: list[dict], retriever: HybridRetriever,
         reranked = sentence_rerank(q[lang], passages[:depth], selector,
                                    settings.sentence_weight, candidates.query_vector)
         top: list[Passage] = reranked[:top_k]
-        chosen = selector.select(q[lang], top, max(EVIDENCE_N), candidates.query_vector)
+        chosen = selector.select(q[lang], top, settings.evidence_sentences,
+                                 candidates.query_vector)
         if cold:
             evidence_latency.append(time.perf_counter() - started)
         runs["hybrid+sentences"].append(doc_ranking(
             [p.chunk.chunk_id for p in reranked + passages[depth:]], index))
+        configured.append(evidence_outcome(chosen, q, selector.embedder))
         for n in EVIDENCE_N:
-            picked = chosen if n == max(EVIDENCE_N) else \
-                selector.select(q[lang], top, n, candidates.query_vector)
-            evidence_hits[n] += contains_answer(picked, q)
-            evidence_tokens[n].append(sum(selector.embedder.count_tokens(e.text)
-                                          for e in picked))
+            picked = fixed.select(q[lang], top, n, candidates.query_vector)
+            by_count[n].append(evidence_outcome(picked, q, selector.embedder))
     gold = [q["doc_id"] for q in questions]
     ms = np.array(latency) * 1000
     ev_ms = np.array(evidence_latency) * 1000
@@ -157,12 +172,10 @@ def run_language(lang: str, questions: list[dict], retriever: HybridRetriever,
         "retrievers": {name: rank_metrics(r, gold) for name, r in runs.items()},
         "latency_ms": {"p50": float(np.percentile(ms, 50)), "p95": float(np.percentile(ms, 95)),
                        "stages_p50": {k: float(np.median(v)) for k, v in stages.items()}},
-        "evidence": {f"answer_sentence_recall@{n}": hits / len(questions)
-                     for n, hits in evidence_hits.items()}
-        | {f"tokens_mean@{n}": float(np.mean(t)) for n, t in evidence_tokens.items()}
-        | {f"tokens_max@{n}": int(np.max(t)) for n, t in evidence_tokens.items()}
-        | {"latency_ms_p50": float(np.percentile(ev_ms, 50)),
-           "latency_ms_p95": float(np.percentile(ev_ms, 95))},
+        "evidence": {"configured": evidence_summary(configured),
+                     "fixed": {n: evidence_summary(o) for n, o in by_count.items()},
+                     "latency_ms_p50": float(np.percentile(ev_ms, 50)),
+                     "latency_ms_p95": float(np.percentile(ev_ms, 95))},
         "load_average": os.getloadavg(),
     }
 
@@ -185,10 +198,11 @@ def print_table(results: dict) -> None:
                   + " ms p50); load average " + " ".join(f"{x:.2f}" for x in res["load_average"]))
             print(f"{'':8} evidence (re-rank + select, cold cache) p50 {ev['latency_ms_p50']:.0f}"
                   f" ms, p95 {ev['latency_ms_p95']:.0f} ms")
-            for n in EVIDENCE_N:
-                print(f"{'':8} @{n} answer-sentence recall "
-                      f"{ev[f'answer_sentence_recall@{n}']:.3f}, e5 tokens mean "
-                      f"{ev[f'tokens_mean@{n}']:.0f}, max {ev[f'tokens_max@{n}']}")
+            for name, m in [("as set", ev["configured"])] + [
+                    (f"@{n}", m) for n, m in ev["fixed"].items()]:
+                print(f"{'':8} {name:6} answer-sentence recall {m['answer_sentence_recall']:.3f}"
+                      f", {m['sentences_mean']:.2f} sentences, e5 tokens mean "
+                      f"{m['tokens_mean']:.0f}, max {m['tokens_max']}")
 
 
 def _torch_threads() -> int:
@@ -230,6 +244,8 @@ def main() -> None:
     retriever = HybridRetriever.from_settings(index, embedder, settings)
     retriever.index.lexical  # noqa: B018 - build BM25 before the timed queries
     selector = EvidenceSelector.from_settings(embedder, settings)
+    fixed = EvidenceSelector.from_settings(embedder,
+                                           settings.with_values({"evidence_margin": math.inf}))
     for q in questions[:5]:  # warm up the model's first calls
         retriever.search(q["ar"])
     results = {"model": str(args.model), "torch_threads": _torch_threads(),
@@ -240,7 +256,8 @@ def main() -> None:
                "halves": {}}
     for half, asked in halves.items():
         results["halves"][half] = {
-            f"{lang.upper()}->AR": run_language(lang, asked, retriever, selector, settings)
+            f"{lang.upper()}->AR": run_language(lang, asked, retriever, selector, fixed,
+                                                       settings)
             for lang in ("ar", "en")}
     print_table(results)
     if args.json:

@@ -2,9 +2,13 @@
 
 A small model answers better from six relevant sentences than from five whole chunks, and a
 sentence is what a citation quotes. Each sentence is scored by its dense similarity to the
-question, its word overlap with it, and the rank of the passage it came from; the weights
-(in Settings) were tuned on XQuAD-ar (benchmarks/xquad_retrieval.py: answer-bearing
-sentence recall).
+question, its word overlap with it, and the rank of the passage it came from; for a question
+that is not Arabic also by a token-level match (each question token's best match among the
+sentence's tokens), which pairs an English question with the Arabic words that answer it
+better than one vector per sentence does. As many sentences are taken as score within a
+margin of the best: few when one sentence stands out, more when the scores are close. The
+weights and the margin (in Settings) were tuned on XQuAD's calibration half
+(benchmarks/xquad_retrieval.py: answer-bearing sentence recall).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import logging
 import math
 from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,6 +25,7 @@ from .arabic import tokenize
 from .claims import addresses_assistant
 from .config import Settings
 from .embedder import Embedder
+from .language import arabic_share
 from .sentences import split_sentences
 from .types import Evidence, Passage
 
@@ -40,33 +46,50 @@ class _Unit:
 
 
 class EvidenceSelector:
-    """Picks the `n` sentences that best support answering a question, numbered 1..n."""
+    """Picks up to `n` sentences that best support answering a question, numbered 1..n.
+
+        selector = EvidenceSelector.from_settings(embedder, settings)
+        evidence = selector.select(question, passages, settings.evidence_sentences)
+    """
 
     def __init__(self, embedder: Embedder, *, dense_weight: float, lexical_weight: float,
-                 rank_weight: float, max_tokens: int, cache_size: int = 20_000) -> None:
+                 rank_weight: float, token_weight: float, max_tokens: int,
+                 min_sentences: int, margin: float, cache_size: int = 20_000,
+                 token_cache_size: int = 2_000) -> None:
         self.embedder = embedder
         self.dense_weight = dense_weight
         self.lexical_weight = lexical_weight
         self.rank_weight = rank_weight
+        self.token_weight = token_weight  # x the question's non-Arabic share
         self.max_tokens = max_tokens  # e5 tokens over all evidence: keeps the prompt small
+        self.min_sentences = min_sentences
+        self.margin = margin  # math.inf: always n sentences
         self.cache_size = cache_size
         # Sentence vectors by text: a follow-up question usually retrieves the same chunks.
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        # Token vectors (~35 kB a sentence in float16), kept for fewer sentences.
+        self.token_cache_size = token_cache_size
+        self._token_cache: OrderedDict[str, np.ndarray] = OrderedDict()
 
     @classmethod
     def from_settings(cls, embedder: Embedder, settings: Settings) -> EvidenceSelector:
         return cls(embedder, dense_weight=settings.evidence_dense_weight,
                    lexical_weight=settings.evidence_lexical_weight,
                    rank_weight=settings.evidence_rank_weight,
-                   max_tokens=settings.evidence_max_tokens)
+                   token_weight=settings.evidence_token_weight,
+                   max_tokens=settings.evidence_max_tokens,
+                   min_sentences=settings.evidence_min_sentences,
+                   margin=settings.evidence_margin)
 
     def clear_cache(self) -> None:
         """Forget the sentence vectors (benchmarks time a first question this way)."""
         self._cache.clear()
+        self._token_cache.clear()
 
     def select(self, question: str, passages: list[Passage], n: int,
                query_vector: np.ndarray | None = None) -> list[Evidence]:
-        """Best `n` sentences within the token budget, numbered by passage rank then position.
+        """The best sentences within the token budget, numbered by passage rank then position:
+        at least `min_sentences`, then those within `margin` of the best score, at most `n`.
 
         `query_vector` (the retriever's embedding of the question) saves one model call.
         """
@@ -75,8 +98,10 @@ class EvidenceSelector:
             return []
         scores = self.score(question, units, query_vector)
         chosen: list[tuple[_Unit, float]] = []
-        budget = self.max_tokens
+        budget, floor = self.max_tokens, scores.max() - self.margin
         for i in np.argsort(-scores, kind="stable"):
+            if len(chosen) >= self.min_sentences and scores[i] < floor:
+                break
             unit = units[int(i)]
             cost = self.embedder.count_tokens(unit.text)
             if chosen and cost > budget:
@@ -133,26 +158,51 @@ class EvidenceSelector:
 
     def score(self, question: str, units: list[_Unit],
               query_vector: np.ndarray | None = None) -> np.ndarray:
-        dense = self._dense(question, [u.text for u in units], query_vector)
-        lexical = _idf_overlap(question, [u.text for u in units])
+        texts = [u.text for u in units]
+        dense = self._dense(question, texts, query_vector)
+        lexical = _idf_overlap(question, texts)
         prior = np.array([1.0 / u.passage.rank if u.passage.rank > 0 else 0.0 for u in units])
-        return (self.dense_weight * dense + self.lexical_weight * lexical
-                + self.rank_weight * prior)
+        scores = (self.dense_weight * dense + self.lexical_weight * lexical
+                  + self.rank_weight * prior)
+        # Arabic questions share words with Arabic text and gained nothing from it, and
+        # skipping it spares a second pass of the model over the sentences.
+        token_weight = self.token_weight * (1.0 - (arabic_share(question) or 0.0))
+        if token_weight > 0:
+            scores += token_weight * self._token_match(question, texts)
+        return scores
+
+    def _token_match(self, question: str, texts: list[str]) -> np.ndarray:
+        """Each question token's best cosine among a sentence's tokens, averaged (ColBERT's
+        late interaction, BERTScore's recall)."""
+        asked = self.embedder.embed_tokens([question])[0]
+        sentences = _cached(self._token_cache, texts, self.token_cache_size, lambda missing: [
+            v.astype(np.float16) for v in self.embedder.embed_tokens(missing)])
+        return np.array([float((asked @ v.astype(np.float32).T).max(axis=1).mean())
+                         if len(asked) and len(v) else 0.0 for v in sentences])
 
     def _dense(self, question: str, texts: list[str],
                query_vector: np.ndarray | None) -> np.ndarray:
         if query_vector is None:
             query_vector = self.embedder.embed_query(question)
-        missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
-        if missing:
-            for text, vector in zip(missing, self.embedder.embed_passages(missing), strict=True):
-                self._cache[text] = vector
-        for text in texts:
-            self._cache.move_to_end(text)
-        vectors = np.stack([self._cache[t] for t in texts])
-        while len(self._cache) > self.cache_size:
-            self._cache.popitem(last=False)
+        vectors = np.stack(_cached(self._cache, texts, self.cache_size,
+                                   self.embedder.embed_passages))
         return vectors @ np.asarray(query_vector, dtype=np.float32)
+
+
+def _cached(cache: OrderedDict[str, np.ndarray], texts: list[str], size: int,
+            compute: Callable[[list[str]], Sequence[np.ndarray]]) -> list[np.ndarray]:
+    """`compute`'s value for each text, from an LRU cache of `size` texts."""
+    missing = list(dict.fromkeys(t for t in texts if t not in cache))
+    if missing:
+        for text, value in zip(missing, compute(missing), strict=True):
+            cache[text] = value
+    values = []
+    for text in texts:
+        cache.move_to_end(text)
+        values.append(cache[text])
+    while len(cache) > size:
+        cache.popitem(last=False)
+    return values
 
 
 def _idf_overlap(question: str, texts: list[str]) -> np.ndarray:

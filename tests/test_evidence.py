@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from itertools import pairwise
 
 import pytest
@@ -135,3 +136,48 @@ def test_unpunctuated_text_is_cut_to_the_chunk():
     e = evidence[0]
     assert (e.start, e.end) == (start, end - 1)  # the chunk's part, without the trailing space
     assert doc.text[e.start:e.end] == e.text
+
+
+def test_a_sentence_that_stands_out_comes_alone_and_close_ones_together(docs):
+    a, b = docs
+    passages = [passage(a, 0, len(a.text), 1, 0), passage(b, 0, len(b.text), 2, 1)]
+    question = "كم تبلغ تكلفة المشروع بحسب البيان الرسمي للوزارة؟"
+    clear = make_selector(evidence_min_sentences=1, evidence_margin=0.1)
+    evidence = clear.select(question, passages, 6)
+    assert [e.text for e in evidence] == [next(e.text for e in evidence)]
+    assert "تكلفة المشروع" in evidence[0].text
+    # With no margin, as many sentences as asked.
+    assert len(make_selector(evidence_margin=math.inf).select(question, passages, 6)) == 6
+    # Never fewer than evidence_min_sentences, however far behind the others score.
+    assert len(make_selector(evidence_min_sentences=2, evidence_margin=0.1).select(
+        question, passages, 6)) == 2
+
+
+ENGLISH = Document(doc_id="en", source_file="en.txt", title="en", text=(
+    "The bridge is long and it is very old. "
+    "Years of delays, lawsuits, strikes, floods and budget fights later, the bridge finally "
+    "came open to cars, buses, bicycles and trucks every single day."))
+
+
+def test_an_english_question_is_matched_token_by_token():
+    # One vector per sentence favours the short sentence (the long one's other words dilute
+    # it); each question word's best match favours the sentence that holds more of them.
+    passages = [passage(ENGLISH, 0, len(ENGLISH.text), 1)]
+    question = "When did the bridge open?"
+    by_tokens = make_selector(evidence_lexical_weight=0.0).select(question, passages, 1)
+    assert "came open" in by_tokens[0].text
+    by_vector = make_selector(evidence_lexical_weight=0.0,
+                              evidence_token_weight=0.0).select(question, passages, 1)
+    assert by_vector[0].text == "The bridge is long and it is very old."
+
+
+def test_an_arabic_question_spares_the_token_vectors(docs):
+    a, _ = docs
+    embedder = FakeEmbedder()
+    asked: list[str] = []
+    embed_tokens = embedder.embed_tokens
+    embedder.embed_tokens = lambda texts: asked.extend(texts) or embed_tokens(texts)
+    make_selector(embedder).select("كم سريرا يضم المستشفى", [passage(a, 0, len(a.text), 1)], 3)
+    assert asked == []
+    make_selector(embedder).select("How many beds?", [passage(a, 0, len(a.text), 1)], 3)
+    assert asked
