@@ -55,7 +55,7 @@ class EvidenceSelector:
     def __init__(self, embedder: Embedder, *, dense_weight: float, lexical_weight: float,
                  rank_weight: float, token_weight: float, max_tokens: int,
                  min_sentences: int, margin: float, cache_size: int = 20_000,
-                 token_cache_size: int = 2_000) -> None:
+                 token_cache_size: int = 500) -> None:
         self.embedder = embedder
         self.dense_weight = dense_weight
         self.lexical_weight = lexical_weight
@@ -67,7 +67,8 @@ class EvidenceSelector:
         self.cache_size = cache_size
         # Sentence vectors by text: a follow-up question usually retrieves the same chunks.
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        # Token vectors (~35 kB a sentence in float16), kept for fewer sentences.
+        # Token vectors, ~35 kB a sentence in float16: 500 (~17 MB) still hold the ~20
+        # sentences a follow-up question usually scores again.
         self.token_cache_size = token_cache_size
         self._token_cache: OrderedDict[str, np.ndarray] = OrderedDict()
 
