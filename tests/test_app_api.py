@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import app
 from rag.config import Settings
 from rag.errors import IndexStoreError, QueryError
+from rag.ingest import CHUNKER_VERSION
 from rag.types import Answer, Citation, FileOutcome, IngestReport
 from rag.uploads import safe_filename
 from rag.web.layout import ASSETS
@@ -377,7 +378,11 @@ def _seed_index(index_dir: Path, env: dict[str, str]) -> None:
         manifest = json.loads((built / version / "manifest.json").read_text(encoding="utf-8"))
         seeds = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in SEEDS.iterdir()}
         sources = {Path(key).name: digest for key, digest in manifest.get("sources", {}).items()}
-        if sources == seeds and \
+        settings = Settings()
+        # An index the current code would refuse (an older chunker) is rebuilt, not copied.
+        chunker = {"version": CHUNKER_VERSION, "chunk_tokens": settings.chunk_tokens,
+                   "overlap_tokens": settings.chunk_overlap_tokens}
+        if sources == seeds and manifest.get("chunker") == chunker and \
                 manifest.get("embedding_model") == "multilingual-e5-small":
             shutil.copytree(built, index_dir, ignore=shutil.ignore_patterns(".tmp-*"))
             return
