@@ -31,11 +31,17 @@ _AR_OPENERS = re.compile(r"^(?:[وف](?:متى|ماذا|ما|من|كم|لماذ�
 _AR_COPULA = re.compile(r"^(?:من|ما|ماذا)\s+(?:هو|هي|هم|هما|هن)\s")
 _WORD = re.compile(r"[^\W\d_]+")
 _SHORT_WORDS = 2  # "And Russia?", "متى؟": too short to stand alone
-# What a question asks for: its first question word (Arabic ones may carry و/ف).
+# What a question asks for: its first question word (Arabic ones may carry و/ف), and the noun
+# a "how many" / "كم" question counts ("how many hours", "كم يوماً").
 _ASKS = re.compile(r"\b(how (?:many|much|long|far|old)|when|who|whom|whose|what|where|why|"
                    r"which)\b|(?:^|\s)[وف]?(كم|بكم|متى|من|ماذا|ما|أين|اين|كيف|لماذا|هل|أي|اي)"
                    r"(?=\s|[?؟]|$)", re.IGNORECASE)
-_SAME_ASK = {"ماذا": "ما", "اي": "أي", "اين": "أين", "بكم": "كم", "whom": "who", "which": "what"}
+_COUNTED = re.compile(r"\s*[^\s?؟!.,،]+")
+# Question words that ask for the same thing.
+_SAME_ASK = {"how many": "كم", "how much": "كم", "how long": "كم", "how far": "كم",
+             "how old": "كم", "بكم": "كم", "when": "متى", "who": "من", "whom": "من",
+             "whose": "من", "what": "ما", "which": "ما", "ماذا": "ما", "أي": "ما", "اي": "ما",
+             "where": "أين", "اين": "أين", "why": "لماذا"}
 
 
 def needs_context(question: str, language: str) -> bool:
@@ -74,11 +80,29 @@ class FollowUpRewriter:
         # The small model sometimes answers instead of rewriting, from its own memory, or
         # switches language: then the previous question supplies the missing subject.
         # Or asks for something else: "وكم يوماً تستغرق زيارته؟" (how many days) came back as
-        # "متى استغرق ... زيارته؟" (when).
+        # "متى استغرق ... زيارته؟" (when): the question's own question word is put back.
+        if len(re.findall(r"[?؟]", candidate)) == 1:  # one question, not two
+            candidate = _asking_as(question, candidate)
         if (not candidate or detect_language(candidate) != language or len(candidate) > 300
-                or not candidate.endswith(("?", "؟")) or asks(candidate) != asks(question)):
+                or not candidate.endswith(("?", "؟")) or asks(candidate) != asks(question)
+                or len(re.findall(r"[?؟]", candidate)) != 1):
             return f"{recent[-1][0][:HISTORY_CHARS]} {question}"
         return candidate
+
+
+def _asking_as(question: str, rewrite: str) -> str:
+    """`rewrite` with its question word replaced by the question's ("متى استغرق بلينكن
+    زيارته؟" -> "كم يوماً استغرق بلينكن زيارته؟") when the two ask for different things."""
+    wanted, found = _ASKS.search(question), _ASKS.search(rewrite)
+    if not wanted or not found or asks(question) == asks(rewrite):
+        return rewrite
+    phrase = (wanted.group(1) or wanted.group(2))
+    if asks(question) == "كم" and (noun := _COUNTED.match(question, wanted.end())):
+        phrase += noun.group()
+    if found.start(1 if found.group(1) else 2) == 0:
+        phrase = phrase[0].upper() + phrase[1:]
+    span = found.span(1 if found.group(1) else 2)
+    return rewrite[:span[0]] + phrase + rewrite[span[1]:]
 
 
 def asks(question: str) -> str:

@@ -3,12 +3,13 @@
 The 1.5B model transliterates Arabic names letter by letter: يونهاب as "Younihab", بيسكوف as
 "Byskov", فاغنر as "Faganr". Their consonants agree with the Arabic, so the consonant skeleton
 (rag.claims) accepts them, yet the spelling a reader would quote is wrong. A name's English
-spelling must be one that English text uses: wordfreq's English list (Wikipedia, news, books,
-subtitles; ~290k words of three letters or more) has "yonhap", "peskov", "wagner". So a name
-is accepted when each of its words is in that list and *fits* the Arabic word it renders: the
-same consonant skeleton, and a vowel wherever the Arabic writes one (ا و ي), of a kind that
-letter writes. A name the list lacks is replaced by the listed word that fits the Arabic and
-is nearest the model's spelling: "Byskov" -> "Peskov" (not "Biscoff", which fits too).
+spelling must be one that English text uses often enough: wordfreq's English list
+(Wikipedia, news, books, subtitles; ~290k words of three letters or more) has "yonhap",
+"peskov", "wagner". Each word of a name is spelled as the most frequent listed word that *fits*
+the Arabic word it renders (the same consonant skeleton, and a vowel wherever the Arabic writes
+one, ا و ي, of a kind that letter writes) and is near the model's spelling: "Byskov" ->
+"Peskov". Listed words are also brands and common words ("Biscoff" fits بيسكوف too): when two
+different names fit near the model's spelling, the name is not spelled at all.
 
     >>> respell("Younihab", "يونهاب")
     'Yonhap'
@@ -23,10 +24,14 @@ from .arabic import normalize
 from .claims import ARABIC_CLASSES, arabic_skeleton, latin_skeleton
 from .quantities import CLITICS
 
-ZIPF_FLOOR = 1.0  # wordfreq's zipf scale: 1.0 is once per 100 million words
-# The Latin vowels each Arabic long vowel letter writes, and those it writes less often (ي is
-# also the "a" of "Jake", جيك): a spelling that needs the second kind ranks lower.
-_VOWEL_KINDS = {"ا": ("a", "eo"), "و": ("ou", "w"), "ي": ("iey", "a"), "ى": ("iey", "a")}
+# wordfreq's zipf scale: 1.5 is about once in 30 million words. Rarer listed words are mostly
+# misspellings and the model's own transliterations as others wrote them ("Shoygu", 1.3).
+NAME_FLOOR = 1.5
+NEAR = 2.5  # edits from the model's spelling ("Younihab" -> "Yonhap", "Faganr" -> "Wagner")
+SAME_NAME = 1.5  # spellings this close are one name ("Dmitry", "Dimitri")
+RIVAL = 1.0  # another name fitting as well counts unless 10x rarer than the best
+# The Latin vowels each Arabic long vowel letter writes (ي is also the "a" of "Jake", جيك).
+_VOWEL_KINDS = {"ا": "aeo", "و": "ouw", "ي": "ieya", "ى": "ieya"}
 _WORD = re.compile(r"[A-Za-z]+")
 
 
@@ -42,11 +47,6 @@ def _lexicon() -> dict[str, list[str]]:
     return by_skeleton
 
 
-def attested(word: str) -> bool:
-    """Whether English text uses this spelling (any case)."""
-    return _zipf(word) >= ZIPF_FLOOR
-
-
 def _zipf(word: str) -> float:
     from wordfreq import zipf_frequency
 
@@ -59,75 +59,72 @@ def fits(latin: str, arabic: str) -> bool:
     vowel of a kind that letter writes ("Peskov" and "Biscoff" fit بيسكوف, "Pskov" does not).
     A vowel the Arabic leaves unwritten may be anything; a final ا or ة may be Arabic's alone
     ("Ireland", أيرلندا)."""
-    return _uncommon_vowels(latin, arabic) is not None
-
-
-def _uncommon_vowels(latin: str, arabic: str) -> int | None:
-    """None if `latin` does not fit the Arabic word, else how many of its vowels are of the
-    less common kind for the Arabic letter."""
     arabic = normalize(arabic)
     if not latin or latin_skeleton(latin) != arabic_skeleton(arabic):
-        return None
+        return False
     wanted, said = _arabic_gaps(arabic), _latin_gaps(latin.lower())
     if len(wanted) != len(said):
-        return None  # a letter the two skeletons count differently: no safe reading
-    uncommon = 0
-    for (common, rare), vowels in zip(wanted[:-1], said[:-1], strict=True):
-        if common and not any(v in common for v in vowels):
-            if not any(v in rare for v in vowels):
-                return None
-            uncommon += 1
-    return uncommon
+        return False  # a letter the two skeletons count differently: no safe reading
+    return all(any(v in kind for v in vowels)
+               for kinds, vowels in zip(wanted[:-1], said[:-1], strict=True) for kind in kinds)
 
 
 def respell(name: str, arabic: str) -> str | None:
-    """`name` (one word or several) with each word that English does not use replaced by the
-    listed spelling that fits its Arabic word and is nearest it; None when a word fits no
-    Arabic word, or has no listed spelling that does."""
+    """`name` (one word or several) in the spelling English uses for the Arabic words it
+    renders: each word as the model wrote it when English writes it so and it fits its Arabic
+    word, else the listed spelling near it that does; None when a word fits no Arabic word
+    or no listed spelling (or two different names) fits near the model's spelling."""
     words = _WORD.findall(name)
     words_ar = [w for w in re.findall(r"\w+", normalize(arabic)) if not w.isascii()]
     targets = words_ar + [w[len(p):] for w in words_ar for p in CLITICS  # "وبيسكوف"
                           if w.startswith(p) and len(w) - len(p) >= 3]
-    out = []
-    for word in words:
-        fitting = [t for t in targets if latin_skeleton(word) == arabic_skeleton(t)]
-        if not fitting:
-            return None
-        if attested(word) and any(fits(word, t) for t in fitting):
-            out.append(word)
-            continue
-        # Nearest the model's spelling, then more common: each zipf point (10x) is worth half
-        # an edit ("Faganr": Wagner, 3.7, before Wagoner, 2.4, one edit nearer).
-        ranked = [(_distance(c, word.lower()) + 0.5 * uncommon - 0.5 * _zipf(c), c)
-                  for t in fitting for c in _lexicon().get(arabic_skeleton(t), [])
-                  if (uncommon := _uncommon_vowels(c, t)) is not None]
-        if not ranked:
-            return None
-        best = min(ranked)[1]
-        out.append(best.capitalize() if word[:1].isupper() else best)
     result = name
-    for old, new in zip(words, out, strict=True):
-        result = re.sub(rf"\b{old}\b", new, result, count=1)
+    for word in words:
+        arabic_words = [t for t in targets if latin_skeleton(word) == arabic_skeleton(t)]
+        if _zipf(word) >= NAME_FLOOR and any(fits(word, t) for t in arabic_words):
+            continue  # the model's spelling is one English uses for this Arabic
+        spelled = _spelling(word, arabic_words)
+        if spelled is None:
+            return None
+        spelled = spelled.capitalize() if word[:1].isupper() else spelled
+        result = re.sub(rf"\b{word}\b", spelled, result, count=1)
     return result
 
 
-def _arabic_gaps(word: str) -> list[tuple[str, str]]:
+def _spelling(word: str, arabic: list[str]) -> str | None:
+    """The listed spelling for a word the model spelled as English does not: of the listed
+    words common enough to be a name's spelling that fit one of these Arabic words and are
+    near the model's spelling, the most frequent, unless another name nearly as frequent fits
+    too ("Khuan" for خوان is near "Kwon", "Conan", "Cowan"): the model's letters cannot tell
+    which. Variants of one name ("Wagner", "Wagoner") are one name."""
+    near = {c for t in arabic for c in _lexicon().get(arabic_skeleton(t), [])
+            if _zipf(c) >= NAME_FLOOR and _distance(c, word.lower()) <= NEAR and fits(c, t)}
+    if not near:
+        return None
+    best = max(near, key=_zipf)
+    if any(_distance(c, best) > SAME_NAME and _zipf(c) > _zipf(best) - RIVAL for c in near):
+        return None
+    return best
+
+
+def _arabic_gaps(word: str) -> list[list[str]]:
     """For each place a vowel may stand (before each consonant class, and after the last), the
-    Latin vowels the Arabic letters written there allow, common and less common ("" when
-    none is written)."""
-    gaps: list[tuple[str, str]] = []
-    common, rare, previous = "", "", ""
+    Latin vowels each Arabic vowel letter written there allows (none when none is written):
+    "شويغو" needs an o/u/w and an i/e/y/a after "sh" ("Shoigu", not "Shaggy")."""
+    gaps: list[list[str]] = []
+    current: list[str] = []
+    previous = ""
     for i, ch in enumerate(word.replace("تش", "ش").rstrip("ه")):
         if i == 0 and ch == "ا":
-            common += "aeiou"  # alef with hamza opens "Ilyushin", "Anthony", "Eric"
+            current.append("aeiou")  # alef with hamza opens "Ilyushin", "Anthony", "Eric"
         elif i > 0 and ch in _VOWEL_KINDS:
-            common, rare = common + _VOWEL_KINDS[ch][0], rare + _VOWEL_KINDS[ch][1]
+            current.append(_VOWEL_KINDS[ch])
         else:
             cls = {"و": "f", "ي": "y"}[ch] if ch in "وي" else ARABIC_CLASSES.get(ch, "")
             if cls and cls != previous:
-                gaps.append((common, rare))
-                common, rare, previous = "", "", cls
-    return [*gaps, (common, rare)]
+                gaps.append(current)
+                current, previous = [], cls
+    return [*gaps, current]
 
 
 def _latin_gaps(word: str) -> list[str]:

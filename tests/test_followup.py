@@ -52,17 +52,30 @@ HISTORY = [("من هو وزير الخارجية الأمريكي الذي زا�
     ("كم يوماً تستغرق زيارة بلينكن إلى سيول؟", "كم يوماً تستغرق زيارة بلينكن إلى سيول؟"),
     # The seed set's ar-follow-blinken: "how many days" came back as "when"
     ("متى استغرق وزير الخارجية الأمريكي أنتوني بلينكن زيارته إلى سيول؟",
-     f"{HISTORY[0][0]} وكم يوماً تستغرق زيارته؟"),
+     "كم يوماً استغرق وزير الخارجية الأمريكي أنتوني بلينكن زيارته إلى سيول؟"),
+    # Two questions (the previous one and this one): the conversation is searched instead
+    (f"{HISTORY[0][0]} وكم يوماً تستغرق زيارته؟", f"{HISTORY[0][0]} وكم يوماً تستغرق زيارته؟"),
+    ("من هو بلينكن؟ كم يوماً تستغرق زيارته؟", f"{HISTORY[0][0]} وكم يوماً تستغرق زيارته؟"),
 ])
-def test_a_rewrite_that_asks_for_something_else_is_not_used(rewritten, expected):
+def test_a_rewrite_asks_for_what_the_question_asks(rewritten, expected):
     rewriter = FollowUpRewriter(Rewrites(rewritten), Settings().prompts_dir)
     assert rewriter.rewrite("وكم يوماً تستغرق زيارته؟", HISTORY, "ar") == expected
 
 
 @pytest.mark.parametrize(("question", "word"), [
     ("وكم يوماً تستغرق زيارته؟", "كم"), ("ومتى وصل؟", "متى"), ("من هو جون كيربي؟", "من"),
-    ("وماذا اقترح؟", "ما"), ("In which city?", "what"),
-    ("How many hours did it stay?", "how many"), ("And when?", "when"), ("Kim, then?", ""),
+    ("وماذا اقترح؟", "ما"), ("In which city?", "ما"),
+    ("How many hours did it stay?", "كم"), ("How long did it stay?", "كم"), ("And when?", "متى"),
+    ("Kim, then?", ""),
 ])
 def test_what_a_question_asks_for(question, word):
+    # Question words that ask for the same thing are one
     assert asks(question) == word
+
+
+def test_an_english_rewrite_gets_the_question_s_question_word_back():
+    rewriter = FollowUpRewriter(Rewrites("When did the Il-62 stay at Pyongyang airport?"),
+                                Settings().prompts_dir)
+    history = [("What plane flew to Pyongyang on July 31?", "An Ilyushin Il-62 [1]")]
+    assert rewriter.rewrite("How many hours did it stay at Pyongyang airport?", history, "en") \
+        == "How many hours did the Il-62 stay at Pyongyang airport?"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.spellings import attested, fits, respell
+from rag.spellings import fits, respell
 
 
 @pytest.mark.parametrize(("latin", "arabic", "expected"), [
@@ -15,6 +15,7 @@ from rag.spellings import attested, fits, respell
     ("Ilyushin", "إليوشن", True),
     ("Ireland", "أيرلندا", True),  # a final ا may be Arabic's alone
     ("Jake", "جيك", True),  # ي for the "a" of Jake
+    ("Shaggy", "شويغو", False),  # each vowel letter needs its own: و and ي, "oi" in Shoigu
     ("Blinken", "بلينكن", True),
     ("Lincoln", "بلينكن", False),  # one consonant apart: the skeleton's "close" is not enough
     ("Creepy", "كيربي", False),
@@ -24,18 +25,19 @@ def test_a_spelling_fits_the_arabic_consonants_and_vowels(latin, arabic, expecte
     assert fits(latin, arabic) is expected
 
 
-def test_english_uses_the_names_not_the_model_s_letter_by_letter_spellings():
-    assert attested("Peskov") and attested("yonhap")
-    assert not attested("Byskov") and not attested("Younihab")
-
-
 @pytest.mark.parametrize(("name", "arabic", "expected"), [
     ("Younihab", "يونهاب", "Yonhap"),
-    ("Dmitri Byskov", "دميتري بيسكوف", "Dmitri Peskov"),  # nearest, then more common
-    ("Faganr", "فاغنر", "Wagner"),  # Wagoner is an edit nearer, Wagner far more common
+    ("Dmitri Byskov", "دميتري بيسكوف", "Dmitri Peskov"),
+    ("Faganr", "فاغنر", "Wagner"),  # Wagoner is an edit nearer: the same name, rarer
     ("Ilyoshin", "الطائرة إليوشن", "Ilyushin"),  # the Arabic word it renders is found
     ("Peskov", "وبيسكوف", "Peskov"),  # behind a clitic
-    ("Shoygu", "شويغو", "Shoygu"),  # a spelling English uses is kept
+    ("Shoygu", "شويغو", "Shoigu"),  # one name's variants: the most frequent
+    ("Dmitri Peskov", "دميتري بيسكوف", "Dmitri Peskov"),  # English writes both so: kept
+    # The 1.5B model's spelling of ديمتري بيسكوف in the seed set's en-d-peskov: "Biscoff"
+    # fits too, but is too rare a word to be taken for a name's spelling
+    ("Demetri Biskoff", "ديمتري بيسكوف", "Demetri Peskov"),
+    ("Khuan", "خوان", None),  # near Kwon, Conan, Cowan: no telling which
+    ("Kim", "كيم", "Kim"),  # "came" fits and is commoner, but the model's spelling is English
     ("Garner", "فاغنر", None),  # fits no Arabic word
     ("Yunusah", "يونهاب", None),
 ])
