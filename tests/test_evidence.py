@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from itertools import pairwise
 
+import numpy as np
 import pytest
 from fakes import FakeEmbedder
 
@@ -141,11 +142,11 @@ def test_unpunctuated_text_is_cut_to_the_chunk():
 def test_a_sentence_that_stands_out_comes_alone_and_close_ones_together(docs):
     a, b = docs
     passages = [passage(a, 0, len(a.text), 1, 0), passage(b, 0, len(b.text), 2, 1)]
-    question = "كم تبلغ تكلفة المشروع بحسب البيان الرسمي للوزارة؟"
+    question = "How much does the project cost according to the ministry's statement?"
     clear = make_selector(evidence_min_sentences=1, evidence_margin=0.1)
-    evidence = clear.select(question, passages, 6)
-    assert [e.text for e in evidence] == [next(e.text for e in evidence)]
-    assert "تكلفة المشروع" in evidence[0].text
+    scores = clear.score(question, clear.units(passages))
+    close = int(np.sum(scores >= scores.max() - 0.1))  # the best and those within the margin
+    assert 1 <= close < 6 and len(clear.select(question, passages, 6)) == close
     # With no margin, as many sentences as asked.
     assert len(make_selector(evidence_margin=math.inf).select(question, passages, 6)) == 6
     # Never fewer than evidence_min_sentences, however far behind the others score.
@@ -181,3 +182,11 @@ def test_an_arabic_question_spares_the_token_vectors(docs):
     assert asked == []
     make_selector(embedder).select("How many beds?", [passage(a, 0, len(a.text), 1)], 3)
     assert asked
+
+
+def test_an_arabic_question_keeps_the_fewest_sentences(docs):
+    a, b = docs
+    passages = [passage(a, 0, len(a.text), 1, 0), passage(b, 0, len(b.text), 2, 1)]
+    question = "كم تبلغ تكلفة المشروع بحسب البيان الرسمي للوزارة؟"
+    selector = make_selector(evidence_min_sentences=2, evidence_margin=math.inf)
+    assert len(selector.select(question, passages, 6)) == 2
