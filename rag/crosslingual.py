@@ -181,7 +181,7 @@ class CrossLingualAnswerer:
             text = _respelled(" ".join(MARKER.sub("", text).split()).strip(" \"'"), span.text)
             if text and text not in tried:
                 tried.add(text)
-                if self.renders(text, span.text, question):
+                if self.renders(text, span.text, question, span.evidence.text):
                     return text, asked[0]
         return None, asked[0]
 
@@ -200,13 +200,15 @@ class CrossLingualAnswerer:
         return bool(said) and all(any(supports(h, q) for h in stated) for q in said) \
             and not _unchecked_words(plain, question, names=[])
 
-    def renders(self, english: str, arabic: str, question: str = "") -> bool:
+    def renders(self, english: str, arabic: str, question: str = "",
+                sentence: str = "") -> bool:
         """Whether `english` says what the Arabic words say, by rule: no markup and no Arabic
         letters in it; its numbers, dates and weekdays are the Arabic's, and the Arabic's are
         in it; its names not taken from the question align with the Arabic and are ones Arabic
         translates ("South Korea", "the G7": rag.claims' table), or written in the Arabic as
         they are, or spelled as English spells them (rag.spellings: "Peskov", not the model's
-        "Byskov"); and it adds no other word to the question's.
+        "Byskov") in a sentence that names one of the question's names; and it adds no other
+        word to the question's.
 
         Left unchecked, and so never shown as an answer: words with no name or quantity
         ("artillery ammunition"): neither the embedding model's token alignment nor its cosine
@@ -232,6 +234,9 @@ class CrossLingualAnswerer:
             return False
         if not WANTS_QUANTITY.search(question) and not names:
             return False  # a number or a date alone for a what/who question ("1998" for "named")
+        spelled = [m for m in names if not translated(m.name) and m.matched != m.name]
+        if spelled and sentence and not _names_the_subject(question, sentence):
+            return False
         rendered = content_words(" ".join(m.matched or "" for m in matches))
         left = [w for w in _WORD.findall(arabic) if not quantities(w)
                 and content_words(w) - rendered - _AR_UNITS]
@@ -259,6 +264,14 @@ def _respelled(english: str, arabic: str) -> str:
         if not translated(name) and (better := respell(name, arabic)) and better != name:
             english = re.sub(rf"\b{re.escape(name)}\b", better, english)
     return english
+
+
+def _names_the_subject(question: str, sentence: str) -> bool:
+    """Whether the sentence names one of the names the question names (if it names any): a
+    person's name copied from a sentence about someone else answers nothing ("Antonis Samaras",
+    from "رئيس الوزراء اليوناني أنتونيس ساماراس", for "Who is the president of TUMAS?")."""
+    matches = align_names(question, sentence)
+    return not matches or any(m.aligned for m in matches)
 
 
 def _without_compounds(english: str) -> str:

@@ -4,6 +4,8 @@ words by rule. No model: these are the checks, not the generation."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
 from rag.config import Settings
@@ -116,7 +118,7 @@ class Rendering:
 def test_a_rendered_name_is_shown_as_english_spells_it(rendering, arabic, shown):
     model = Rendering(rendering)
     answerer = CrossLingualAnswerer.from_settings(model, Settings())
-    span = Span(arabic, evidence=None, start=0, end=len(arabic))
+    span = Span(arabic, evidence=SimpleNamespace(text=arabic), start=0, end=len(arabic))
     assert answerer.render(span, "Which agency reported it?") == (shown, 1)
 
 
@@ -163,3 +165,13 @@ def test_a_number_alone_answers_only_a_when_or_how_many_question(answerer):
     assert answerer.renders("430 miles", "430 ميلاً", "How many miles is it?")
     assert not answerer.renders("1998", "1998", "What was the network named?")
 
+
+
+@pytest.mark.parametrize(("sentence", "shown"), [
+    ("وقالت وكالة يونهاب إن شويغو اقترح إجراء تدريبات بحرية", True),
+    ("رئيس الوزراء اليوناني أنتونيس ساماراس ووكالة يونهاب", False),  # nothing about Shoigu
+])
+def test_a_spelled_name_needs_a_sentence_about_the_question_s_subject(answerer, sentence, shown):
+    # XQuAD's "Who is the president of TUMAS?" was answered by a name from a list of others
+    question = "Which agency reported what Shoigu proposed?"
+    assert answerer.renders("Yonhap", "يونهاب", question, sentence) is shown
