@@ -43,7 +43,7 @@ from .quantities import in_english, quantities, quantities_supported, supports
 from .spellings import respell
 from .types import Evidence
 from .untrusted import defanged, has_markup
-from .verifier import WANTS_QUANTITY
+from .verifier import WANTS_QUANTITY, other_end
 
 _WORD = re.compile(r"\w+")
 _DESIGNATION = re.compile(r"[^\W\d_]+\s?-\s?\d")  # a type or model: "إل-62", "سو-35"
@@ -195,6 +195,8 @@ class CrossLingualAnswerer:
         if not WANTS_QUANTITY.search(question):
             return False
         plain = _without_compounds(MARKER.sub(" ", english))
+        if other_end(plain, sentence, question):
+            return False
         said = quantities(plain) - quantities(question)
         stated = quantities(sentence) | quantities(dated[:4])
         return bool(said) and all(any(supports(h, q) for h in stated) for q in said) \
@@ -218,6 +220,8 @@ class CrossLingualAnswerer:
         if _DESIGNATION.search(arabic):  # "إل-62" is a name with a number: "62" is not it
             return False
         plain = _without_compounds(english)
+        if sentence and other_end(plain, sentence, question):
+            return False  # "74000" for when the glacial ended, "from ~74000 until ~11,600"
         stated, said = quantities(arabic), quantities(plain)
         if stated and not said or said and quantities_supported(plain, arabic) != 1.0:
             return False

@@ -183,6 +183,8 @@ def _blocked(claim: str, sentence: str, question: str) -> str:
         return f"says {swap[0]!r} where the question says {swap[1]!r}"
     if question and WANTS_QUANTITY.search(question) and _when_said(claim, sentence, question):
         return "gives the day it was said, not the day asked"
+    if question and other_end(claim, sentence, question):
+        return "gives the other end of the range the sentence states"
     return ""
 
 
@@ -245,6 +247,33 @@ def _when_said(claim: str, sentence: str, question: str) -> bool:
     elsewhere = quantities(_SAID_WHEN.sub(" ", plain))
     return all(any(supports(h, q) for h in when_said) and
                not any(supports(h, q) for h in elsewhere) for q in times)
+
+
+# "من ~ 74000 … حتى نهاية العصر الجليدي (~ 11،600 BP)", "from 1939 to 1945": a range's two ends.
+_RANGE = re.compile(r"(?:^|\s)(?:من|from)\s+(?P<start>[^.]{0,40}?\d[^.]{0,40}?)\s+"
+                    r"(?:حتي|الي|until|to|till)\s+(?P<end>[^.]{0,60}?\d[\d،,.]*)", re.IGNORECASE)
+_ASKS_END = re.compile(r"\b(end|ended|ends|finish|finished|until)\b|(^|\s)[وف]?(انتهي|انتهت|ينتهي|"
+                       r"تنتهي|نهايه)(\s|$)", re.IGNORECASE)
+_ASKS_START = re.compile(r"\b(begin|began|start|started|starts)\b|(^|\s)[وف]?(بدا|بدات|يبدا|تبدا|"
+                         r"بدايه)(\s|$)", re.IGNORECASE)
+
+
+def other_end(claim: str, sentence: str, question: str) -> bool:
+    """True when the question asks when something ended (or began) and the claim gives only
+    the sentence's other end of a range: "74000" for "When did the last glacial end?" from
+    "lasted from ~74000 BP until the end of the ice age (~11,600 BP)"."""
+    asked = normalize(question)
+    ends, starts = bool(_ASKS_END.search(asked)), bool(_ASKS_START.search(asked))
+    said = quantities(claim)
+    if ends == starts or not said:
+        return False
+    for m in _RANGE.finditer(normalize(sentence)):
+        other = quantities(m.group("start" if ends else "end"))
+        wanted = quantities(m.group("end" if ends else "start"))
+        if all(any(supports(h, q) for h in other) and
+               not any(supports(h, q) for h in wanted) for q in said):
+            return True
+    return False
 
 
 @lru_cache(maxsize=4)

@@ -175,3 +175,10 @@ def test_a_spelled_name_needs_a_sentence_about_the_question_s_subject(answerer, 
     # XQuAD's "Who is the president of TUMAS?" was answered by a name from a list of others
     question = "Which agency reported what Shoigu proposed?"
     assert answerer.renders("Yonhap", "يونهاب", question, sentence) is shown
+
+
+def test_the_other_end_of_a_range_is_no_answer(answerer):
+    sentence = "استمر الجليدي الأخير من ~ 74000 (BP = قبل الحاضر) ، حتى نهاية العصر الجليدي (~ 11،600 BP)."
+    question = "When did the last glacial end?"
+    assert not answerer.renders("74000 (BP)", "74000 (BP", question, sentence)
+    assert not answerer.fills_slot("It ended 74000 BP [1]", sentence, question)

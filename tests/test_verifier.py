@@ -24,6 +24,7 @@ RIGHT_AND_WRONG = [  # (question, right claim, wrong claim, sentence)
     ("أين قد يجتمع الزعيمان؟", "في مدينة فلاديفوستوك شرق روسيا", "في العاصمة الصينية بكين",
      VLADIVOSTOK),
 ]
+GLACIAL = "استمر العصر الجليدي الأخير من ~ 74000 قبل الحاضر، حتى نهاية العصر الجليدي (~ 11،600 BP)."
 LEFT_ON_SUNDAY = ("وذكرت وسائل الإعلام الرسمية في كوريا الشمالية، الثلاثاء، أن كيم غادر إلى روسيا من "
                   "بيونغ يانغ، عاصمة كوريا الشمالية، بالقطار بعد ظهر الأحد.")
 
@@ -103,6 +104,9 @@ def test_the_signals_that_survive_the_change_of_language(verifier):
      "gives the day it was said, not the day asked"),
     ("4 سبتمبر/أيلول", "وذكرت صحيفة نيويورك تايمز، الإثنين 4 سبتمبر/أيلول، أن كيم يعتزم السفر",
      "متى سيسافر كيم إلى روسيا؟", "gives the day it was said, not the day asked"),
+    # The start of the range for its end (XQuAD's report half, through the English path)
+    ("من 74000 قبل الحاضر", GLACIAL, "متى انتهى العصر الجليدي الأخير؟",
+     "gives the other end of the range the sentence states"),
 ])
 def test_claims_that_are_no_answer_whatever_they_cite(verifier, claim, sentence, question,
                                                       reason):
@@ -116,6 +120,15 @@ def test_claims_that_are_no_answer_whatever_they_cite(verifier, claim, sentence,
 ])
 def test_a_day_the_question_asks_is_not_blocked(verifier, claim, question):
     assert verifier.signals(claim, LEFT_ON_SUNDAY, question).blocked == ""
+
+
+@pytest.mark.parametrize(("claim", "question"), [
+    ("11،600 قبل الحاضر", "متى انتهى العصر الجليدي الأخير؟"),  # the end, for the end
+    ("74000", "متى بدأ العصر الجليدي الأخير؟"),  # the start, for the start
+    ("74000", "كم استمر العصر الجليدي؟"),  # neither end asked
+])
+def test_the_end_of_a_range_the_question_asks_for_is_not_blocked(verifier, claim, question):
+    assert verifier.signals(claim, GLACIAL, question).blocked == ""
 
 
 def test_a_web_address_the_sentence_holds_may_be_an_answer(verifier):
