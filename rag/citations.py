@@ -27,21 +27,22 @@ MARKER_NUMBERS = re.compile(r"\[(\d{1,3}(?:\s*[,،]\s*\d{1,3})*)\]")
 MARKER = re.compile(r"\s*" + MARKER_NUMBERS.pattern)  # with the space before it
 # "... in 2023. (1)": the 1.5B model sometimes marks a source in parentheses at a claim's end.
 _PAREN_MARKER = re.compile(r"\s*\((\d{1,2})\)(?=\s*[.!?؟]?\s*(?:$|\n))")
-
-
-def bracketed(text: str) -> str:
-    """`text` with a source number in parentheses at the end of a line written as a marker."""
-    return _PAREN_MARKER.sub(r" [\1]", text)
 _SENTENCE_END = re.compile(r"(?<=[.!?؟])\s+")
 # Markers written after the full stop ("Claim. [1] Next claim."), moved in front of it.
 _MARKERS_AFTER_END = re.compile(r"([.!?؟])((?:" + MARKER.pattern + r")+)")
 _NUMBER = re.compile(r"\d+")
+
 
 @dataclass
 class CheckedAnswer:
     text: str  # the answer with invalid markers removed and repaired markers added
     citations: list[Citation]
     unsupported: bool
+
+
+def bracketed(text: str) -> str:
+    """`text` with a source number in parentheses at the end of a line written as a marker."""
+    return _PAREN_MARKER.sub(r" [\1]", text)
 
 
 class SupportScorer(Protocol):

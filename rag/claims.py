@@ -55,10 +55,10 @@ _NOT_NAMES = _words(
     w for w in (*MONTHS, *WEEKDAYS) if w.isascii()}
 _NAME_RUN = re.compile(r"[A-Z][\w’'-]*(?:\s+(?:of\s+)?[A-Z][\w’'-]*)*")
 ARABIC_CLASSES = {**dict.fromkeys("بپ", "b"), **dict.fromkeys("تط", "t"),
-               **dict.fromkeys("ثسص", "s"), **dict.fromkeys("جغگڨڭ", "g"),
-               **dict.fromkeys("حه", "h"), **dict.fromkeys("خقكک", "k"),
-               **dict.fromkeys("دض", "d"), **dict.fromkeys("ذزظ", "z"), "ر": "r", "ش": "S",
-               **dict.fromkeys("فڤ", "f"), "ل": "l", "م": "m", "ن": "n"}
+                  **dict.fromkeys("ثسص", "s"), **dict.fromkeys("جغگڨڭ", "g"),
+                  **dict.fromkeys("حه", "h"), **dict.fromkeys("خقكک", "k"),
+                  **dict.fromkeys("دض", "d"), **dict.fromkeys("ذزظ", "z"), "ر": "r", "ش": "S",
+                  **dict.fromkeys("فڤ", "f"), "ل": "l", "م": "m", "ن": "n"}
 _LATIN_DIGRAPHS = [("sch", "S"), ("sh", "S"), ("ch", "S"), ("kh", "k"), ("gh", "g"),
                    ("ph", "f"), ("th", "t"), ("dh", "z"), ("ck", "k"), ("qu", "k"), ("x", "ks")]
 _LATIN_CLASSES = {"c": "k", "q": "k", "j": "g", "v": "f", "w": "f", "p": "b"}

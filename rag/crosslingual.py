@@ -10,8 +10,8 @@ and the English must agree with the copied words by rule: the same numbers, date
 (rag.quantities), names with the same consonant skeleton (rag.claims) in a spelling English
 uses (rag.spellings: the model writes بيسكوف as "Byskov", which becomes "Peskov"). While it
 does not, the copied words are said in English by rule (weekdays, months, dates, measures) or
-by the model (greedy, then sampled), each checked the same way. The reader gets the English and the
-source's own words: "Tuesday («الثلاثاء») [1]". What has no name or quantity to check
+by the model (greedy, then sampled), each checked the same way. The reader gets the English
+and the source's own words: "Tuesday («الثلاثاء») [1]". What has no name or quantity to check
 ("artillery ammunition") is not shown as an answer: the sentence holding the copied words
 leads the quoted passages instead.
 """

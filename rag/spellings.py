@@ -47,6 +47,7 @@ def _lexicon() -> dict[str, list[str]]:
     return by_skeleton
 
 
+@cache
 def _zipf(word: str) -> float:
     from wordfreq import zipf_frequency
 
@@ -74,21 +75,25 @@ def respell(name: str, arabic: str) -> str | None:
     renders: each word as the model wrote it when English writes it so and it fits its Arabic
     word, else the listed spelling near it that does; None when a word fits no Arabic word
     or no listed spelling (or two different names) fits near the model's spelling."""
-    words = _WORD.findall(name)
-    words_ar = [w for w in re.findall(r"\w+", normalize(arabic)) if not w.isascii()]
-    targets = words_ar + [w[len(p):] for w in words_ar for p in CLITICS  # "وبيسكوف"
-                          if w.startswith(p) and len(w) - len(p) >= 3]
-    result = name
-    for word in words:
-        arabic_words = [t for t in targets if latin_skeleton(word) == arabic_skeleton(t)]
+    words_ar = {w for w in re.findall(r"\w+", normalize(arabic)) if not w.isascii()}
+    targets: dict[str, list[str]] = {}  # by skeleton
+    for form in words_ar | {w[len(p):] for w in words_ar for p in CLITICS  # "وبيسكوف"
+                            if w.startswith(p) and len(w) - len(p) >= 3}:
+        targets.setdefault(arabic_skeleton(form), []).append(form)
+
+    pieces, end = [], 0
+    for match in _WORD.finditer(name):
+        word = match.group()
+        arabic_words = targets.get(latin_skeleton(word), [])
         if _zipf(word) >= NAME_FLOOR and any(fits(word, t) for t in arabic_words):
-            continue  # the model's spelling is one English uses for this Arabic
-        spelled = _spelling(word, arabic_words)
-        if spelled is None:
+            listed = word  # the model's spelling is one English uses for this Arabic
+        elif (listed := _spelling(word, arabic_words)) is None:
             return None
-        spelled = spelled.capitalize() if word[:1].isupper() else spelled
-        result = re.sub(rf"\b{word}\b", spelled, result, count=1)
-    return result
+        elif word[:1].isupper():
+            listed = listed.capitalize()
+        pieces += [name[end:match.start()], listed]
+        end = match.end()
+    return "".join(pieces) + name[end:]
 
 
 def _spelling(word: str, arabic: list[str]) -> str | None:
