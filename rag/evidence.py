@@ -121,6 +121,17 @@ class EvidenceSelector:
         return [Evidence(number=i, text=u.text, start=u.start, end=u.end, passage=u.passage,
                          score=s) for i, (u, s) in enumerate(chosen, start=1)]
 
+    def ranked(self, question: str, passages: list[Passage]) -> list[Evidence]:
+        """Every sentence of the passages, best first, numbered in that order (no budget)."""
+        units = self.units(passages)
+        if not units:
+            return []
+        scores = self.score(question, units, None)
+        order = np.argsort(-scores, kind="stable")
+        return [Evidence(number=n, text=units[i].text, start=units[i].start, end=units[i].end,
+                         passage=units[i].passage, score=float(scores[i]))
+                for n, i in enumerate((int(i) for i in order), start=1)]
+
     def best_sentence(self, question: str, passages: list[Passage],
                       query_vector: np.ndarray | None = None) -> dict[int, float]:
         """Each passage's best sentence cosine with the question, by chunk id (the vectors

@@ -225,10 +225,10 @@ def _says_only_when(claim: str, question: str) -> bool:
 
 # A time between a verb of saying and what was said is when it was said: "وذكرت وسائل الإعلام،
 # الثلاثاء، أن كيم غادر ... الأحد" (reported on Tuesday that he left on Sunday).
-_SAID_WHEN = re.compile(r"((?:يوم |اليوم )?(?:ال)?(?:اثنين|ثلاثاء|اربعاء|خميس|جمعه|سبت|احد)"
+SAID_WHEN = re.compile(r"((?:يوم |اليوم )?(?:ال)?(?:اثنين|ثلاثاء|اربعاء|خميس|جمعه|سبت|احد)"
                         r"(?: \d{1,2} [^\W\d]+(?:/[^\W\d]+)?(?: \d{4})?)?)\s*[،,]?\s*"
                         r"(?:ان|انه|انها|انهم|مشيرا الي ان|مضيفا ان)\b")
-_SAYING = re.compile(r"\b(say|said|says|tell|told|warn|warned|announce|announced|report|"
+SAYING = re.compile(r"\b(say|said|says|tell|told|warn|warned|announce|announced|report|"
                      r"reported|state|stated)\b|(^|\s)[وف]?(قال|يقول|ذكر|اعلن|حذر|صرح|اكد|افاد|"
                      r"نقل|اشار|تقول|قالت|ذكرت|اعلنت|حذرت|صرحت|اكدت|افادت|نقلت)", re.IGNORECASE)
 
@@ -237,14 +237,14 @@ def _when_said(claim: str, sentence: str, question: str) -> bool:
     """True when the claim's times are, in the sentence, only when something was said, and the
     question asks when something was done: "الثلاثاء" for "في أي يوم غادر كيم؟"."""
     times = {q for q in quantities(claim) if q.kind in ("weekday", "date")}
-    if not times or _SAYING.search(normalize(question)):
+    if not times or SAYING.search(normalize(question)):
         return False
     plain = normalize(sentence)
-    said = [m.group(1) for m in _SAID_WHEN.finditer(plain)]
+    said = [m.group(1) for m in SAID_WHEN.finditer(plain)]
     if not said:
         return False
     when_said = set().union(*(quantities(t) for t in said))
-    elsewhere = quantities(_SAID_WHEN.sub(" ", plain))
+    elsewhere = quantities(SAID_WHEN.sub(" ", plain))
     return all(any(supports(h, q) for h in when_said) and
                not any(supports(h, q) for h in elsewhere) for q in times)
 
