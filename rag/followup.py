@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .chat_model import ChatModel
 from .citations import MARKER
+from .claims import content_words
 from .language import detect_language
 from .prompts import load_prompt
 
@@ -17,6 +18,7 @@ Turn = tuple[str, str]  # (question, answer)
 # "and ...") stands alone and is searched as it is: rewriting it only risks the model turning
 # "how many" into "when", or the previous question's subject replacing a new one.
 HISTORY_CHARS = 300  # of each earlier question and answer shown to the rewriter
+SHORT_ANSWER = 100  # characters: a name or a date, not quoted passages
 _EN_POINTERS = {"he", "she", "it", "they", "him", "her", "them", "his", "hers", "its", "their",
                 "theirs", "this", "that", "these", "those", "there", "then", "former",
                 "latter", "same", "also", "else", "other"}
@@ -37,6 +39,11 @@ _ASKS = re.compile(r"\b(how (?:many|much|long|far|old)|when|who|whom|whose|what|
                    r"which)\b|(?:^|\s)[وف]?(كم|بكم|متى|من|ماذا|ما|أين|اين|كيف|لماذا|هل|أي|اي)"
                    r"(?=\s|[?؟]|$)", re.IGNORECASE)
 _COUNTED = re.compile(r"\s*[^\s?؟!.,،]+")
+# Question words that ask about the noun after them ("which city", "أي دولة", "how many hours"),
+# and a preposition before one ("In which city", "في أي دولة"), both kept with it.
+_WITH_NOUN = {"which", "how many", "how much", "كم", "بكم", "أي", "اي"}
+_PREPOSITION = re.compile(r"(?:^|\s)((?:in|at|on|from|to|for|by|with|of|في|من|إلى|الى|على|عن|"
+                          r"مع)\s+)$", re.IGNORECASE)
 # Question words that ask for the same thing.
 _SAME_ASK = {"how many": "كم", "how much": "كم", "how long": "كم", "how far": "كم",
              "how old": "كم", "بكم": "كم", "when": "متى", "who": "من", "whom": "من",
@@ -85,8 +92,8 @@ class FollowUpRewriter:
             candidate = _asking_as(question, candidate)
         if (not candidate or detect_language(candidate) != language or len(candidate) > 300
                 or not candidate.endswith(("?", "؟")) or asks(candidate) != asks(question)
-                or len(re.findall(r"[?؟]", candidate)) != 1):
-            return f"{recent[-1][0][:HISTORY_CHARS]} {question}"
+                or len(re.findall(r"[?؟]", candidate)) != 1 or not _keeps(question, candidate)):
+            return f"{question} ({_subject(recent[-1])})"
         return candidate
 
 
@@ -96,13 +103,34 @@ def _asking_as(question: str, rewrite: str) -> str:
     wanted, found = _ASKS.search(question), _ASKS.search(rewrite)
     if not wanted or not found or asks(question) == asks(rewrite):
         return rewrite
-    phrase = (wanted.group(1) or wanted.group(2))
-    if asks(question) == "كم" and (noun := _COUNTED.match(question, wanted.end())):
+    word = wanted.group(1) or wanted.group(2)
+    phrase = word
+    if word.lower() in _WITH_NOUN and (noun := _COUNTED.match(question, wanted.end())):
         phrase += noun.group()
+    if before := _PREPOSITION.search(question[:wanted.start(1 if wanted.group(1) else 2)]):
+        phrase = before.group(1).lower() + phrase
     if found.start(1 if found.group(1) else 2) == 0:
         phrase = phrase[0].upper() + phrase[1:]
     span = found.span(1 if found.group(1) else 2)
     return rewrite[:span[0]] + phrase + rewrite[span[1]:]
+
+
+def _subject(turn: Turn) -> str:
+    """What the previous turn was about, to stand beside a question the model could not
+    rewrite: its answer when short ("سيرغي شويغو" names whom "he" is), else its question.
+    Not the question first: the model then answered both ("من هو وزير الدفاع …؟ وماذا اقترح
+    على كيم جونغ أون؟" got two copied sentences about other things)."""
+    asked, answer = turn
+    answer = MARKER.sub("", answer).strip(" .")
+    return answer if 0 < len(answer) <= SHORT_ANSWER else asked[:HISTORY_CHARS]
+
+
+def _keeps(question: str, rewrite: str) -> bool:
+    """Whether the rewrite keeps at least half of the question's own words: a rewrite that
+    is the previous question again ("من هو وزير الدفاع الروسي …؟" for "وماذا اقترح على كيم
+    جونغ أون؟") asks something else."""
+    own = content_words(question)
+    return len(own & content_words(rewrite)) * 2 >= len(own)
 
 
 def asks(question: str) -> str:

@@ -6,6 +6,7 @@ import pytest
 
 from rag.config import Settings
 from rag.followup import FollowUpRewriter, asks, needs_context
+from rag.language import detect_language
 
 FOLLOW_UPS = [  # the seed set's follow-ups, and fragments
     ("وماذا اقترح على كيم جونغ أون؟", "ar"), ("وكم يوماً تستغرق زيارته؟", "ar"),
@@ -53,9 +54,10 @@ HISTORY = [("من هو وزير الخارجية الأمريكي الذي زا�
     # The seed set's ar-follow-blinken: "how many days" came back as "when"
     ("متى استغرق وزير الخارجية الأمريكي أنتوني بلينكن زيارته إلى سيول؟",
      "كم يوماً استغرق وزير الخارجية الأمريكي أنتوني بلينكن زيارته إلى سيول؟"),
-    # Two questions (the previous one and this one): the conversation is searched instead
-    (f"{HISTORY[0][0]} وكم يوماً تستغرق زيارته؟", f"{HISTORY[0][0]} وكم يوماً تستغرق زيارته؟"),
-    ("من هو بلينكن؟ كم يوماً تستغرق زيارته؟", f"{HISTORY[0][0]} وكم يوماً تستغرق زيارته؟"),
+    # Two questions (the previous one and this one): the question is asked beside the
+    # previous answer instead
+    (f"{HISTORY[0][0]} وكم يوماً تستغرق زيارته؟", "وكم يوماً تستغرق زيارته؟ (أنتوني بلينكن)"),
+    ("من هو بلينكن؟ كم يوماً تستغرق زيارته؟", "وكم يوماً تستغرق زيارته؟ (أنتوني بلينكن)"),
 ])
 def test_a_rewrite_asks_for_what_the_question_asks(rewritten, expected):
     rewriter = FollowUpRewriter(Rewrites(rewritten), Settings().prompts_dir)
@@ -79,3 +81,29 @@ def test_an_english_rewrite_gets_the_question_s_question_word_back():
     history = [("What plane flew to Pyongyang on July 31?", "An Ilyushin Il-62 [1]")]
     assert rewriter.rewrite("How many hours did it stay at Pyongyang airport?", history, "en") \
         == "How many hours did the Il-62 stay at Pyongyang airport?"
+
+
+@pytest.mark.parametrize(("question", "history", "rewritten", "expected"), [
+    # The seed set's en-follow-city: "Where" for "In which city" (the noun and preposition go
+    # back with the question word).
+    ("In which city will they probably meet?",
+     [("Who is Kim Jong Un expected to meet in Russia?", "President Vladimir Putin [1].")],
+     "Where will Kim Jong Un and President Vladimir Putin likely meet?",
+     "In which city will Kim Jong Un and President Vladimir Putin likely meet?"),
+    ("في أي دولة ستتوقف جولته بعد اليابان؟", HISTORY,
+     "متى ستتوقف جولة أنتوني بلينكن بعد اليابان؟",
+     "في أي دولة ستتوقف جولة أنتوني بلينكن بعد اليابان؟"),
+    # The previous question again (ar-follow-shoigu, en-follow-park): it keeps none of the
+    # question's own words, so the conversation is searched instead.
+    ("وماذا اقترح على كيم جونغ أون؟",
+     [("من هو وزير الدفاع الروسي الذي زار كوريا الشمالية في يوليو؟", "سيرغي شويغو [1].")],
+     "من هو وزير الدفاع الروسي الذي زار كوريا الشمالية في يوليو؟",
+     "وماذا اقترح على كيم جونغ أون؟ (سيرغي شويغو)"),
+    ("What role did he say China has to play?",
+     [("Which South Korean minister did Blinken meet in Seoul?", "Park Jin [1].")],
+     "Which South Korean minister did Blinken meet in Seoul?",
+     "What role did he say China has to play? (Park Jin)"),
+])
+def test_a_rewrite_keeps_what_the_question_asks_about(question, history, rewritten, expected):
+    rewriter = FollowUpRewriter(Rewrites(rewritten), Settings().prompts_dir)
+    assert rewriter.rewrite(question, history, detect_language(question)) == expected
