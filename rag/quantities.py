@@ -68,6 +68,10 @@ _UNITS = {"mile": "mile miles ميل ميلا اميال", "km": "km kilometre k
           "hour": "hour hours ساعه ساعات", "day": "day days يوما ايام",
           "week": "week weeks اسبوع اسبوعا اسابيع"}
 _UNIT_OF = {w: unit for unit, ws in _UNITS.items() for w in ws.split()}
+# An Arabic dual is a count of its own: "تستغرق يومين" is 2 days, "فشلها مرتين" twice.
+_DUAL_UNITS = {w: unit for unit, ws in (("day", "يومين يومان"), ("hour", "ساعتين ساعتان"),
+                                        ("week", "اسبوعين اسبوعان"), ("", "مرتين مرتان twice"))
+               for w in ws.split()}
 MONTHS = _numbered("january jan يناير كانون_الثاني|february feb فبراير شباط|march mar مارس اذار|"
                     "april apr ابريل نيسان|may مايو ايار|june jun يونيو يونيه حزيران|july jul "
                     "يوليو يوليه تموز|august aug اغسطس اب|september sep sept سبتمبر ايلول|"
@@ -186,11 +190,23 @@ def quantities(text: str) -> set[Quantity]:
         weekday = WEEKDAYS.get(token) or WEEKDAYS.get(token[1:] if token[:1] in "وب" else "")
         if weekday and (token.isascii() == capital):
             found.add(Quantity("weekday", str(weekday)))
+        if (unit := _lookup(token, _DUAL_UNITS)) is not None:
+            found.add(Quantity("number", "2", unit))
     for start, end, value in numbers:
         if start in used or _grouped_or_decimal(tokens, start):
             continue
         found.add(Quantity("number", format(value.normalize(), "f"), _unit(tokens, start, end)))
     return found
+
+
+def without_quantities(text: str) -> str:
+    """`text` without the words that state its quantities: digits, number words, units,
+    duals ("2 يوماً في سيول" -> "في سيول")."""
+    def states(word: str) -> bool:
+        token = normalize(word).strip(".,،؛:()[]«»\"'")
+        return bool(quantities(word)) or _lookup(token, _UNIT_OF) is not None or \
+            _lookup(token, _WORDS) is not None
+    return " ".join(w for w in text.split() if not states(w))
 
 
 def _grouped_or_decimal(tokens: list[tuple[str, bool]], at: int) -> bool:

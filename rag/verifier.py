@@ -33,7 +33,7 @@ from .claims import addresses_assistant, content_words, name_alignment, restates
 from .embedder import Embedder
 from .errors import ConfigError
 from .language import arabic_share
-from .quantities import quantities, quantities_supported, supports
+from .quantities import quantities, quantities_supported, supports, without_quantities
 from .untrusted import has_markup
 
 # Markdown images and links and HTML tags are never an answer: even copied from a cited
@@ -156,8 +156,12 @@ class ClaimVerifier:
         if not different_scripts(claim, sentence):
             # Words can be shared while a number is not: "2 سبتمبر" is not supported by a
             # sentence saying "4 سبتمبر" however many of its words it has.
-            if (quantities_supported(claim, sentence) or 1.0) < 1.0:
+            stated = quantities_supported(claim, sentence)
+            if (stated or 1.0) < 1.0:
                 return 0.0
+            if stated == 1.0:  # "2 يوماً" for "تستغرق يومين": the words of the rest must be there
+                rest = without_quantities(claim)
+                return word_coverage(rest, sentence) if tokenize(rest) else 1.0
             return word_coverage(claim, sentence)
         return self.model.probability(self.signals(claim, sentence, question).features())
 

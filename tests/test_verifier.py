@@ -144,3 +144,12 @@ def test_in_one_script_a_number_the_sentence_does_not_state_is_not_supported(ver
     assert verifier.score("2 سبتمبر/أيلول", sentence) == 0.0
     assert verifier.score("4 سبتمبر/أيلول", sentence) >= verifier.threshold("4 سبتمبر", sentence)
 
+
+def test_in_one_script_a_number_said_another_way_is_supported(verifier):
+    # The seed set's ar-follow-blinken: "2 يوماً" for a visit "التي تستغرق يومين" (a dual).
+    sentence = "و تعد زيارة بلينكن لكوريا الجنوبية، التي تستغرق يومين، هي الأولى له منذ عامين."
+    assert verifier.score("2 يوماً", sentence) >= verifier.threshold("2 يوماً", sentence)
+    assert verifier.score("3 أيام", sentence) == 0.0
+    # The rest of the claim still needs its words in the sentence.
+    assert verifier.score("2 يوماً في طوكيو", sentence) < verifier.threshold("2 يوماً", sentence)
+
