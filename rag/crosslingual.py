@@ -46,7 +46,10 @@ from .untrusted import defanged, has_markup
 from .verifier import WANTS_QUANTITY, other_end
 
 _WORD = re.compile(r"\w+")
-_DESIGNATION = re.compile(r"[^\W\d_]+\s?-\s?\d")  # a type or model: "إل-62", "سو-35"
+_DESIGNATION = re.compile(r"([^\W\d_]+)\s?-\s?(\d+)")  # a type or model: "إل-62", "سو-35"
+# How English writes the makers' letters of Russian aircraft types (normalized Arabic).
+_MAKERS = {"ال": "Il", "سو": "Su", "تو": "Tu", "ميغ": "MiG", "مي": "Mi", "كا": "Ka",
+           "ياك": "Yak", "ان": "An"}
 _NOT_FOUND = re.compile(r"NOT[\s_]?FOUND", re.IGNORECASE)
 
 
@@ -175,6 +178,9 @@ class CrossLingualAnswerer:
         stated = sorted(quantities(span.text), key=str)
         by_rule = [" ".join(in_english(q) for q in stated)] \
             if stated and len(_WORD.findall(span.text)) <= 3 else []
+        if (m := _DESIGNATION.fullmatch(span.text.strip())) and \
+                (maker := _MAKERS.get(normalize(m.group(1)))):
+            by_rule = [f"{maker}-{m.group(2)}"]  # "إل-62" is the Il-62
         texts = itertools.chain(candidates, by_rule,
                                 (rendered(n) for n in range(self.renderings)))
         for text in texts:  # a generator: renderings are asked for only while none agrees
@@ -217,8 +223,11 @@ class CrossLingualAnswerer:
         separated right from wrong renderings (0.82-0.92 for both), nor did translating back."""
         if has_markup(english) or (arabic_share(english) or 0.0) > 0.2:
             return False
-        if _DESIGNATION.search(arabic):  # "إل-62" is a name with a number: "62" is not it
+        # "إل-62" is a name with a number: said as "Il-62", checked apart from the rest.
+        if (without := _said_designations(english, arabic)) is None:
             return False
+        designated = (english, arabic) != without
+        english, arabic = without
         plain = _without_compounds(english)
         if sentence and other_end(plain, sentence, question):
             return False  # "74000" for when the glacial ended, "from ~74000 until ~11,600"
@@ -234,9 +243,9 @@ class CrossLingualAnswerer:
                  and not (opening and m.name == opening.group(1))]
         if not all(m.aligned and (translated(m.name) or m.matched == m.name
                                   or respell(m.name, m.matched) == m.name) for m in names) \
-                or not (names or said):
+                or not (names or said or designated):
             return False
-        if not WANTS_QUANTITY.search(question) and not names:
+        if not WANTS_QUANTITY.search(question) and not (names or designated):
             return False  # a number or a date alone for a what/who question ("1998" for "named")
         spelled = [m for m in names if not translated(m.name) and m.matched != m.name]
         if spelled and sentence and not _names_the_subject(question, sentence):
@@ -259,6 +268,25 @@ _UNITS = {"percent", "per", "cent", "times", "euros", "euro", "dollars", "dollar
 _AR_UNITS = content_words("ساعة ساعات يوم أيام أسبوع أسابيع شهر أشهر شهور سنة سنوات عام أعوام "
                           "ميل أميال ميلا كيلومتر كيلومترات كم متر أمتار طن أطنان دولار دولارات "
                           "يورو مليون ملايين مليار ألف آلاف المئة بالمئة مرة مرات نحو حوالي قرابة")
+
+
+def _said_designations(english: str, arabic: str) -> tuple[str, str] | None:
+    """`english` and `arabic` without their designations when the English says each of the
+    Arabic's with its number and with letters of the same consonants, as English writes a
+    maker's ("إل-62" as "Il-62", not "EL-62"); None when one is missing or different."""
+    for m in list(_DESIGNATION.finditer(arabic)):
+        letters, number = m.groups()
+        sounds = latin_skeleton(letters) if letters.isascii() else \
+            arabic_skeleton(normalize(letters))
+        maker = _MAKERS.get(normalize(letters), "").lower()
+        said = next((e for e in _DESIGNATION.finditer(english) if e.group(1).isascii()
+                     and e.group(2) == number and latin_skeleton(e.group(1)) == sounds
+                     and e.group(1).lower() == (maker or e.group(1).lower())), None)
+        if said is None:
+            return None
+        english = english.replace(said.group(0), " ", 1)
+        arabic = arabic.replace(m.group(0), " ", 1)
+    return english, arabic
 
 
 def _respelled(english: str, arabic: str) -> str:

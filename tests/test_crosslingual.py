@@ -62,6 +62,12 @@ def answerer() -> CrossLingualAnswerer:
     ("36 days", "36 ساعة", False),
     ("43 miles", "430 ميلاً", False),
     ("62", "إل-62", False),  # the plane's type, not a number (the seed set's en-d-ilyushin)
+    ("Ilyushin Il-62", "إليوشن إل-62", True),  # said as a type: letters and number agree
+    ("Il-62", "إل-62", True),
+    ("Ilyushin Il-76", "إليوشن إل-62", False),
+    ("Ilyushin Su-62", "إليوشن إل-62", False),
+    ("Ilyushin", "إليوشن إل-62", False),  # the type left out
+    ("EL-62", "إل-62", False),  # the model's letters: English writes the maker's "Il"
     ("about 770 km", "430 ميلاً", False),
     # A transliterated name: the consonants agree, and English must spell it so (wordfreq)
     ("Younihab", "يونهاب", False),
@@ -120,6 +126,15 @@ def test_a_rendered_name_is_shown_as_english_spells_it(rendering, arabic, shown)
     answerer = CrossLingualAnswerer.from_settings(model, Settings())
     span = Span(arabic, evidence=SimpleNamespace(text=arabic), start=0, end=len(arabic))
     assert answerer.render(span, "Which agency reported it?") == (shown, 1)
+
+
+def test_a_copied_aircraft_type_is_said_as_english_writes_it():
+    # The seed set's en-d-ilyushin: the model copies "إل-62" and says "EL-62".
+    model = Rendering("The plane was the EL-62.")
+    answerer = CrossLingualAnswerer.from_settings(model, Settings())
+    span = Span("إل-62", evidence=SimpleNamespace(text="طائرة إليوشن إل-62"), start=0, end=5)
+    assert answerer.render(span, "What type of plane flew to Pyongyang?",
+                           ["The plane was the EL-62."]) == ("Il-62", 0)
 
 
 def test_a_name_taken_from_the_question_needs_no_arabic_match(answerer):
