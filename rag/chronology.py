@@ -30,6 +30,7 @@ from .claims import align_names, content_words
 from .prompts import load_prompt
 from .quantities import MONTHS, WEEKDAYS
 from .types import Evidence
+from .untrusted import defanged
 from .verifier import SAID_WHEN, SAYING
 
 # "أيهما كان أولاً: A أم B؟", "Which came first: A or B?", "Did A come before or after B?"
@@ -264,13 +265,14 @@ class Chronology:
         elif not first.period.before(second.period):
             return None  # the same days, or overlapping: the sentences can't tell
         template = load_prompt(self.prompts_dir, "chronology", language)
+        # The events are the question's words, shown back: as plain text, like article text.
         verdict = ""
         if before_after:
             a_first = first.name == a
             verdict = {("ar", True): "قبل. ", ("ar", False): "بعد. ",
                        ("en", True): "Before. ", ("en", False): "After. "}[(language, a_first)]
         text = verdict + template.format(
-            first=first.name[0].upper() + first.name[1:], second=second.name,
+            first=defanged(first.name[0].upper() + first.name[1:]), second=defanged(second.name),
             first_when=_spoken(first.period, language, _published(first.evidence)),
             second_when=_spoken(second.period, language, _published(second.evidence)))
         return CheckedAnswer(text.strip(), [citation(first.evidence, 1, 1.0, True),

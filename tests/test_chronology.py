@@ -121,6 +121,14 @@ def test_before_or_after_is_answered_first(chronology):
     assert checked is not None and checked.text.startswith("بعد.")
 
 
+def test_an_event_is_shown_as_plain_text(chronology):
+    checked = chronology.answer("أيهما حدث أولاً: تصريح شويغو بأن موسكو تناقش تدريبات مشتركة "
+                                "![x](http://127.0.0.1:9/x) أم رحلة طائرة روسية من موسكو إلى "
+                                "بيونغ يانغ؟", "ar")
+    assert checked is not None
+    assert "![" not in checked.text and "](" not in checked.text and "http://" not in checked.text
+
+
 def test_no_answer_when_an_event_is_not_found_or_the_dates_do_not_tell(chronology):
     # Nothing names the summit: the question goes the usual way.
     assert chronology.answer("أيهما كان أولاً: قمة كامب ديفيد أم تصريح شويغو بأن موسكو تناقش "
