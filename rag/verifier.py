@@ -159,7 +159,10 @@ class ClaimVerifier:
             stated = quantities_supported(claim, sentence)
             if (stated or 1.0) < 1.0:
                 return 0.0
-            if stated == 1.0:  # "2 يوماً" for "تستغرق يومين": the words of the rest must be there
+            # "2 يوماً" for "تستغرق يومين": a measure the sentence states, said another way,
+            # needs only the claim's other words there. Not a bare number: "2" for how many
+            # beekeepers is not "ساعتين" (two hours) of a sentence about a marathon.
+            if stated == 1.0 and all(q.unit or q.kind != "number" for q in quantities(claim)):
                 rest = without_quantities(claim)
                 return word_coverage(rest, sentence) if tokenize(rest) else 1.0
             return word_coverage(claim, sentence)

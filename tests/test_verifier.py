@@ -152,4 +152,8 @@ def test_in_one_script_a_number_said_another_way_is_supported(verifier):
     assert verifier.score("3 أيام", sentence) == 0.0
     # The rest of the claim still needs its words in the sentence.
     assert verifier.score("2 يوماً في طوكيو", sentence) < verifier.threshold("2 يوماً", sentence)
+    # A bare number is not supported by a measure of something else (tests/reliability's
+    # load test: "2" for how many beekeepers, from a marathon run "في ساعتين").
+    marathon = "فازت العداءة بماراثون الساحل، وقطعت المسافة في ساعتين وإحدى وثلاثين دقيقة."
+    assert verifier.score("2", marathon) < verifier.threshold("2", marathon)
 
