@@ -110,8 +110,9 @@ _TIMES = [(kind, re.compile(p, re.IGNORECASE)) for kind, p in (
     ("weekday", r"\b(?:يوم\s+)?(" + "|".join(WEEKDAYS) + r")\b"),
 )]
 # An event that is itself a statement is dated by when it was said.
-_STATEMENT = re.compile(r"(^|\s)[وف]?(?:ال)?(تصريح|تصريحات|تحذير|اعلان|قول|بيان)|\b(statement|"
-                        r"warning|announcement|remarks?|comments?|claims?)\b", re.IGNORECASE)
+_STATEMENT = re.compile(r"(^|\s)[وف]?(?:ال)?(تصريح|تصريحات|تحذير|اعلان|قول|بيان|افاده|مؤتمر)|"
+                        r"\b(statement|warning|announcement|remarks?|comments?|claims?|"
+                        r"briefing|press conference)\b", re.IGNORECASE)
 
 
 def period(sentence: str, published: date | None, opening: bool,
