@@ -84,12 +84,14 @@ def events(question: str, language: str) -> tuple[str, str, bool] | None:
 
 
 def _original(question: str, normalized: str) -> str:
-    """The words of `question` whose normalized form is `normalized`."""
+    """The words of `question` whose normalized form is `normalized` (normalizing keeps the
+    words apart, so the span has as many words)."""
     words = question.split()
-    for i in range(len(words)):
-        for j in range(i + 1, len(words) + 1):
-            if normalize(" ".join(words[i:j])).strip(" ،,:؟?") == normalized:
-                return " ".join(words[i:j]).strip(" ،,:؟?")
+    plain = [normalize(w) for w in words]
+    n = len(normalized.split())
+    for i in range(len(words) - n + 1):
+        if " ".join(plain[i:i + n]).strip(" ،,:؟?") == normalized:
+            return " ".join(words[i:i + n]).strip(" ،,:؟?")
     return normalized
 
 
@@ -211,7 +213,7 @@ def _opening(evidence: Evidence) -> bool:
     return evidence.start < 1000
 
 
-def _spoken(p: Period, language: str, published: date | None) -> str:
+def _spoken(p: Period, language: str) -> str:
     months = _MONTH_NAMES[language]
     if p.start == p.end:
         day = f"{p.start.day} {months[p.start.month - 1]} {p.start.year}"
@@ -224,8 +226,8 @@ def _spoken(p: Period, language: str, published: date | None) -> str:
                f"{months[p.end.month - 1]} {p.end.year}")
     if p.said:
         return f"«{p.said}»، {day}" if language == "ar" else f"«{p.said}», {day}"
-    reported = published or p.end
-    when = f"{reported.day} {months[reported.month - 1]} {reported.year}"
+    # Dated by its article alone: the period ends on the article's date.
+    when = f"{p.end.day} {months[p.end.month - 1]} {p.end.year}"
     return f"خبر بتاريخ {when}" if language == "ar" else f"reported on {when}"
 
 
@@ -244,10 +246,11 @@ class Chronology:
 
     def date(self, event: str, language: str) -> DatedEvent | None:
         """The event's period from the best sentence that names it and says when."""
+        plain = normalize(event)
+        statement = bool(_STATEMENT.search(plain) or SAYING.search(plain))
         for e in self.search(event)[:self.candidates]:
             if not names_event(event, e.text, language):
                 continue
-            statement = bool(_STATEMENT.search(normalize(event)) or SAYING.search(normalize(event)))
             if (p := period(e.text, _published(e), _opening(e), statement)) is not None:
                 return DatedEvent(event, p, e)
         return None
@@ -274,8 +277,8 @@ class Chronology:
                        ("en", True): "Before. ", ("en", False): "After. "}[(language, a_first)]
         text = verdict + template.format(
             first=defanged(first.name[0].upper() + first.name[1:]), second=defanged(second.name),
-            first_when=_spoken(first.period, language, _published(first.evidence)),
-            second_when=_spoken(second.period, language, _published(second.evidence)))
+            first_when=_spoken(first.period, language),
+            second_when=_spoken(second.period, language))
         return CheckedAnswer(text.strip(), [citation(first.evidence, 1, 1.0, True),
                                             citation(second.evidence, 2, 1.0, True)],
                              unsupported=False)

@@ -32,6 +32,9 @@ SEPT_12 = date(2023, 9, 12)  # a Tuesday
      ("Shoigu's visit to North Korea", "Kim's arrival in Russia", False)),
     ("Did Blinken's visit to Seoul come before or after the summit?", "en",
      ("Blinken's visit to Seoul", "the summit", True)),
+    # The question's own spelling is kept (diacritics, hamza), not the normalized form.
+    ("أيهما كان أولاً: تحذيرُ سوليفان أم إعلان بلينكن؟", "ar",
+     ("تحذيرُ سوليفان", "إعلان بلينكن", False)),
     ("Who visited North Korea in July?", "en", None),
     ("ما أول دولة زارها بلينكن؟", "ar", None),
     ("أيهما كان أولاً؟", "ar", None),
